@@ -1,0 +1,26 @@
+# Everything a bare machine with Python 3.11 needs: `make test`, `make run`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test run clean
+
+install: $(STAMP)
+
+# torch is installed first and on its own, pinned exactly: any looser spec pulls CUDA wheels.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest
+
+run: install
+	$(PY) -m sca run 2.4.1 --seeds 0-59 --out runs/2.4.1
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
