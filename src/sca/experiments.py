@@ -1,0 +1,295 @@
+"""Experiments 2.2-2.10.1 as data: one declarative `Experiment` each, loaded by name.
+
+Each follows the code that produced the original numbers where the notebooks' prose disagrees
+(see the book's chapters and the reference notes): e.g. 2.5.1 has no unitarity, 2.7.1 no anchor,
+2.9.1 keeps its anti-anchor, and a schedule column with no matching regularizer is ignored while a
+regularizer with no column runs at weight 1.0 (2.2's planarity).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .data import DataConfig, Label
+from .interventions import AxisSuppression, BezierMapper, Falloff, Intervention, LinearMapper, Repulsion, Suppression
+from .model import ColorAutoencoder, ModelConfig, ablate, prune
+from .regularizers import Regularizer
+
+SURGERIES = {"ablate": ablate, "prune": prune}
+VARIANT_NAMES = ("baseline", "suppression", "repulsion", "ablated", "pruned")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A way of removing the concept: an intervention at inference, or surgery on a copy of the weights.
+    `metric`/`power` say which predictor its error is correlated with (sim(·, red)^k or vibrancy^k)."""
+
+    name: str  # one of VARIANT_NAMES
+    intervention: Intervention | None = None
+    surgery: tuple[str, tuple[int, ...]] | None = None  # ("ablate" | "prune", dims)
+    metric: str = "similarity"
+    power: float = 2.0
+
+    def __post_init__(self):
+        if self.name not in VARIANT_NAMES:
+            raise ValueError(f"unknown variant {self.name!r}; known: {', '.join(VARIANT_NAMES)}")
+        if self.surgery and self.surgery[0] not in SURGERIES:
+            raise ValueError(f"variant {self.name!r}: unknown surgery {self.surgery[0]!r}; known: {', '.join(SURGERIES)}")
+
+    def apply(self, model: ColorAutoencoder) -> tuple[ColorAutoencoder, Callable | None]:
+        """The model to run (a modified copy for surgery) and the intervention to run it with."""
+        if self.surgery:
+            kind, dims = self.surgery
+            model = SURGERIES[kind](model, dims)
+        return model, self.intervention
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    model: ModelConfig
+    data: DataConfig
+    regularizers: tuple[Regularizer, ...]
+    schedule: str  # schedule file (in the package's schedules folder)
+    variants: tuple[Variant, ...]  # besides the baseline
+    score: str  # the variant whose error-vs-predictor R² on the 8³ grid scores a seed
+    minimize: tuple[str, ...] = ("val_recon",)  # validation metrics the Pareto front minimises (score is maximised)
+    seeds: tuple[int, ...] = (0,)  # the original's seeds
+    latent_dims: tuple[tuple, tuple] = ((1, 0, 2), (1, 3, 0))  # sphere panels of the stacked figure
+    notes: str = ""
+
+    def variant(self, name: str) -> Variant:
+        if name == "baseline":
+            return Variant("baseline", metric=self.variant(self.score).metric, power=self.variant(self.score).power)
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(f"experiment {self.name} has no variant {name!r}; it has {[v.name for v in self.variants]}")
+
+    @property
+    def all_variants(self) -> tuple[Variant, ...]:
+        return (self.variant("baseline"), *self.variants)
+
+
+RED4, RED5 = (1.0, 0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0, 0.0)
+COS90, COS89, COS60 = math.cos(math.radians(90)), math.cos(math.radians(89)), math.cos(math.pi / 3)
+SIXTY = tuple(range(60))
+
+# Labels. Legacy (2.2-2.9): drawn per batch from redness^10, vibrancy^100, (1 - vibrancy)^10, each × 0.5.
+LEGACY_RED, LEGACY_VIBRANT = Label("redness", 10, 0.5), Label("vibrancy", 100, 0.5)
+LEGACY_DESATURATED = Label("desaturation", 10, 0.5)
+RED, RED_EXACT = Label("redness", 8, 0.08), Label("redness", exact=True)
+
+
+def _legacy_data(*extra: str) -> DataConfig:
+    labels = {"red": LEGACY_RED, "vibrant": LEGACY_VIBRANT}
+    if "desaturated" in extra:
+        labels["desaturated"] = LEGACY_DESATURATED
+    return DataConfig(labels=labels, grid="hsv")
+
+
+def _redux_data(**labels: Label) -> DataConfig:
+    return DataConfig(labels=labels or {"red": RED}, val_labels={"red": RED_EXACT})
+
+
+def _reg(name, kind, **kw) -> Regularizer:
+    return Regularizer(name, kind, **kw)
+
+
+SOFT_SUPPRESSION = Variant("suppression", Suppression(RED4, Falloff(0.0, 1.0, 2.0)))
+SOFT_REPULSION = Variant("repulsion", Repulsion(RED4, BezierMapper(0.0, COS60)))
+
+
+def _hard_suppression(red, power=2.0) -> Variant:
+    return Variant("suppression", Suppression(red, Falloff(COS90, 1.0, 0.0)), power=power)
+
+
+# 2.3-2.7 share one regularizer set; 2.4, 2.6 and 2.7 train the identical model.
+def _post_norm_set(layer: str) -> tuple[Regularizer, ...]:
+    return (
+        _reg("reg-unit", "unitarity", layer="pre"),
+        _reg("reg-anchor", "anchor", layer=layer, direction=RED4, labels=("red",)),
+        _reg("reg-separate", "separate", layer=layer),
+        _reg("reg-planar", "subspace", layer=layer, dims=(0, 1), labels=("vibrant",)),
+    )
+
+
+_EXPERIMENTS = [
+    Experiment(
+        "2.2", "Specific concept intervention",
+        ModelConfig(latent=4, normalize=False, sigmoid=True), _legacy_data(),
+        (
+            _reg("reg-anchor", "anchor", layer="pre", direction=RED4, labels=("red",)),
+            _reg("reg-separate", "separate", layer="pre", power=10.0, shift=False),
+            _reg("reg-planar", "subspace", layer="pre", dims=(0, 1), labels=("vibrant",)),
+            _reg("reg-unit-v", "unitarity", layer="pre", labels=("vibrant",)),
+            _reg("reg-unit", "unitarity", layer="pre"),
+        ),
+        "2.2.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+        latent_dims=((1, 0, 2), (1, 3, 0)),
+        notes="No bottleneck normalisation, sigmoid output. The schedule has no reg-planar column, so planarity runs at weight 1.0.",
+    ),
+    Experiment(
+        "2.3", "Explicit normalization",
+        ModelConfig(latent=4), _legacy_data(),
+        (
+            _reg("reg-unit", "unitarity", layer="pre"),
+            _reg("reg-anchor", "anchor", layer="pre", direction=RED4, labels=("red",)),
+            _reg("reg-separate", "separate", layer="pre"),
+            _reg("reg-planar", "subspace", layer="pre", dims=(0, 1), labels=("vibrant",)),
+        ),
+        "2.3.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+        notes="The linear-output model (the one the original intervenes on); its sigmoid twin is ModelConfig(sigmoid=True).",
+    ),
+    Experiment(
+        "2.4", "Post-norm regularization", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
+        "2.4.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+    ),
+    Experiment(
+        "2.4.1", "Soft intervention on red with color wheel", ModelConfig(latent=4),
+        _redux_data(red=RED, vibrant=Label("vibrancy", 10, 0.01)),
+        (
+            _reg("separate", "separate"),
+            _reg("anchor", "angular-anchor", direction=RED4, labels=("red",), validate=True),
+            _reg("subspace", "subspace", dims=(0, 1), labels=("vibrant",), validate=True),
+        ),
+        "2.4.1.csv",
+        (
+            _hard_suppression(RED4),
+            Variant("repulsion", Repulsion(RED4, LinearMapper(COS90, COS89))),
+            Variant("ablated", surgery=("ablate", (0,))),
+        ),
+        score="suppression", minimize=("val_recon", "val_anchor"), seeds=SIXTY,
+        latent_dims=((1, 0, 2), (1, 3, 0)),
+    ),
+    Experiment(
+        "2.5", "Only one anchor", ModelConfig(latent=4), _legacy_data(),
+        (
+            _reg("reg-unit", "unitarity", layer="pre"),
+            _reg("reg-anchor", "anchor", direction=RED4, labels=("red",)),
+            _reg("reg-separate", "separate"),
+        ),
+        "2.5.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+    ),
+    Experiment(
+        "2.5.1", "Only one anchor (redux)", ModelConfig(latent=4), _redux_data(),
+        (
+            _reg("separate", "separate"),
+            _reg("anchor", "angular-anchor", direction=RED4, labels=("red",), validate=True),
+        ),
+        "2.5.1.csv",
+        (_hard_suppression(RED4), Variant("ablated", surgery=("ablate", (0,)), power=3.0)),
+        score="suppression", minimize=("val_recon", "val_anchor"), seeds=SIXTY,
+        latent_dims=((2, 0, 1), (1, 2, 0)),
+        notes="No unitarity term, although the original notebook's prose lists one.",
+    ),
+    Experiment(
+        "2.6", "Delete warm/cool axis", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
+        "2.6.csv",
+        (Variant("ablated", surgery=("ablate", (0,))), Variant("pruned", surgery=("prune", (0,)))),
+        score="ablated",
+    ),
+    Experiment(
+        "2.7", "Delete hue subspace", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
+        "2.7.csv", (Variant("ablated", surgery=("ablate", (0, 1)), metric="vibrancy", power=2.3),),
+        score="ablated",
+    ),
+    Experiment(
+        "2.7.1", "Delete hue subspace (redux)", ModelConfig(latent=4),
+        DataConfig(labels={"vibrant": Label("vibrancy", 8, 0.008)}, val_labels={"vibrant": Label("vibrancy", exact=True)}),
+        (
+            _reg("separate", "separate"),
+            _reg("subspace", "subspace", dims=(0, 1), labels=("vibrant",), validate=True),
+        ),
+        "2.7.1.csv",
+        (
+            Variant("ablated", surgery=("ablate", (0, 1)), metric="vibrancy", power=2.3),
+            Variant("pruned", surgery=("prune", (0, 1)), metric="vibrancy", power=2.3),
+            Variant("suppression", AxisSuppression((0, 1)), metric="vibrancy", power=2.0),
+        ),
+        score="ablated", minimize=("val_recon", "val_subspace"), seeds=SIXTY,
+        latent_dims=((0, 1, 2), (2, 3, 0)),
+        notes="No anchor and no unitarity, although the original notebook's prose lists them.",
+    ),
+    Experiment(
+        "2.8", "Delete only red (fails)", ModelConfig(latent=4), _legacy_data("desaturated"),
+        (
+            _reg("reg-unit", "unitarity", layer="pre"),
+            _reg("reg-anchor", "angular-anchor", direction=RED4, labels=("red",)),
+            _reg("reg-separate", "separate"),
+            _reg("reg-anti-anchor", "anti-anchor", direction=tuple(-v for v in RED4)),
+        ),
+        "2.8.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated",
+    ),
+    Experiment(
+        "2.9", "Delete only red with extra nonlinearity", ModelConfig(latent=5, depth=2), _legacy_data("desaturated"),
+        (
+            _reg("reg-unit", "unitarity", layer="pre"),
+            _reg("reg-anchor", "angular-anchor", direction=RED5, labels=("red",)),
+            _reg("reg-separate", "separate"),
+            _reg("reg-planar-d", "subspace", dims=(2, 3, 4), labels=("desaturated",)),
+            _reg("reg-anti-anchor", "anti-anchor", direction=tuple(-v for v in RED5)),
+        ),
+        "2.9.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated",
+        latent_dims=((1, 0, 2), (2, 0, 1)),
+    ),
+    Experiment(
+        "2.9.1", "Delete only red with two repulsive regularizers", ModelConfig(latent=5, depth=2), _redux_data(),
+        (
+            _reg("separate", "separate"),
+            _reg("anchor", "angular-anchor", direction=RED5, labels=("red",), validate=True),
+            _reg("anti-anchor", "anti-anchor", direction=tuple(-v for v in RED5), validate=True),
+            _reg("anti-subspace", "subspace", dims=(0,), invert=True),
+        ),
+        "2.9.1.csv",
+        (
+            Variant("ablated", surgery=("ablate", (0,)), power=3.0),
+            Variant("pruned", surgery=("prune", (0,)), power=3.0),
+            _hard_suppression(RED5),
+        ),
+        score="ablated", minimize=("val_recon", "val_anchor", "val_anti-anchor"), seeds=SIXTY,
+        latent_dims=((3, 0, 1), (1, 2, 0)),
+        notes="Keeps the anti-anchor and has no unitarity, whatever the original prose says; hidden width 16.",
+    ),
+    Experiment(
+        "2.10", "Delete only red without the desaturated label", ModelConfig(latent=5, depth=2),
+        DataConfig(labels={"red": RED}, val_labels={"red": RED_EXACT}, subdivisions=10,
+                   val_grid="rgb", val_subdivisions=4, val_batch_size=1),
+        (
+            _reg("reg-separate", "separate"),
+            _reg("reg-anchor", "angular-anchor", direction=RED5, labels=("red",), validate=True),
+            _reg("reg-anti-subspace", "subspace", dims=(0,), invert=True),
+        ),
+        "2.10.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated",
+        minimize=("val_recon", "val_reg-anchor"), latent_dims=((1, 0, 2), (2, 0, 1)),
+    ),
+    Experiment(
+        "2.10.1", "Delete only red without the desaturated label (redux)", ModelConfig(latent=5, depth=2), _redux_data(),
+        (
+            _reg("separate", "separate"),
+            _reg("anchor", "angular-anchor", direction=RED5, labels=("red",), validate=True),
+            _reg("anti-subspace", "subspace", dims=(0,), invert=True),
+        ),
+        "2.10.1.csv",
+        (
+            Variant("ablated", surgery=("ablate", (0,)), power=3.0),
+            Variant("pruned", surgery=("prune", (0,)), power=3.0),
+            _hard_suppression(RED5),
+        ),
+        score="ablated", minimize=("val_recon", "val_anchor"), seeds=SIXTY,
+        latent_dims=((3, 0, 1), (3, 2, 4)),
+    ),
+]
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in _EXPERIMENTS}
+
+
+def get(name: str) -> Experiment:
+    """The experiment called `name` (e.g. "2.4.1"); an unknown name lists the known ones."""
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise KeyError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}") from None

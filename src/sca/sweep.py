@@ -1,0 +1,119 @@
+"""One experiment end to end: train every seed at once, score each seed as the original did, pick a
+model from the Pareto front, and evaluate each variant of the selected model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import colors
+from .evaluate import correlation, per_color_mse, pearson_r, predictor, select
+from .experiments import Experiment
+from .model import ColorAutoencoder
+from .stream import RandomStream
+from .train import TrainResult, train
+
+SCORE_GRID = 8  # the sweep score is R² on the 8³ RGB lattice, as in the original
+
+
+def scores(experiment: Experiment, model: ColorAutoencoder) -> np.ndarray:
+    """Each seed's score [S]: R² of its per-colour error against the score variant's predictor."""
+    variant = experiment.variant(experiment.score)
+    rgb = colors.rgb_grid(SCORE_GRID).flat_rgb
+    m, intervention = variant.apply(model)
+    mse = per_color_mse(m, rgb, intervention)
+    return pearson_r(predictor(rgb, variant.metric, variant.power), mse) ** 2
+
+
+def runs_table(experiment: Experiment, result: TrainResult, score: np.ndarray) -> pd.DataFrame:
+    """One row per seed: score, final validation metrics, label counts."""
+    df = pd.DataFrame({"seed": result.seeds, "score": score})
+    for name, values in result.val.items():
+        df[name] = values
+    for name, counts in result.label_counts.items():
+        df[f"labels_{name}"] = counts.astype(int)
+    return df.set_index("seed", drop=False)
+
+
+@dataclass
+class VariantResult:
+    name: str
+    named: pd.Series  # MSE per named colour
+    r2: float
+    r: float
+    p: float
+    max_mse: float
+    median_mse: float
+
+
+def evaluate_variants(experiment: Experiment, model: ColorAutoencoder) -> dict[str, VariantResult]:
+    """Evaluate one model (S = 1) under the baseline and every variant of the experiment."""
+    named = colors.named_colors()
+    named_rgb = np.array(named["rgb"].tolist())
+    latent_rgb = colors.latent_grid().flat_rgb
+    loss_rgb = colors.loss_grid().flat_rgb
+    out = {}
+    for variant in experiment.all_variants:
+        m, intervention = variant.apply(model)
+        corr = correlation(predictor(latent_rgb, variant.metric, variant.power), per_color_mse(m, latent_rgb, intervention)[0])
+        loss = per_color_mse(m, loss_rgb, intervention)[0]
+        out[variant.name] = VariantResult(
+            variant.name,
+            pd.Series(per_color_mse(m, named_rgb, intervention)[0], index=named["name"]),
+            corr["r2"], corr["r"], corr["p"], float(loss.max()), float(np.median(loss)),
+        )
+    return out
+
+
+@dataclass
+class RunResult:
+    experiment: Experiment
+    train: TrainResult
+    runs: pd.DataFrame
+    selected_seed: int
+    variants: dict[str, VariantResult]
+
+    @property
+    def selected_model(self) -> ColorAutoencoder:
+        return self.train.model.seeds(self.train.seeds.index(self.selected_seed))
+
+    def summary(self) -> dict:
+        """The JSON-ready summary other tools read (keep the key names)."""
+        val_cols = [c for c in self.runs.columns if c.startswith("val_")]
+        label_cols = [c for c in self.runs.columns if c.startswith("labels_")]
+        return {
+            "experiment": self.experiment.name,
+            "title": self.experiment.title,
+            "seeds": list(map(int, self.train.seeds)),
+            "runs": [
+                {
+                    "seed": int(row.seed),
+                    "score": float(row.score),
+                    "val": {c.removeprefix("val_"): float(row[c]) for c in val_cols},
+                    "labels": {c.removeprefix("labels_"): int(row[c]) for c in label_cols},
+                }
+                for _, row in self.runs.iterrows()
+            ],
+            "selected_seed": int(self.selected_seed),
+            "named_colors": {v: {k: float(x) for k, x in r.named.items()} for v, r in self.variants.items()},
+            "r2": {v: r.r2 for v, r in self.variants.items()},
+            "r": {v: r.r for v, r in self.variants.items()},
+            "max_mse": {v: r.max_mse for v, r in self.variants.items()},
+            "median_mse": {v: r.median_mse for v, r in self.variants.items()},
+        }
+
+
+def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
+        progress: bool = False) -> RunResult:
+    seeds = list(experiment.seeds if seeds is None else seeds)
+    result = train(experiment, seeds, stream=stream, progress=progress)
+    runs = runs_table(experiment, result, scores(experiment, result.model))
+    missing = [c for c in experiment.minimize if c not in runs.columns]
+    if missing:
+        raise KeyError(f"{experiment.name}: Pareto columns {missing} are not validation metrics ({list(runs.columns)})")
+    best = int(select(runs, experiment.minimize))
+    selected = result.model.seeds(seeds.index(best))
+    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected))

@@ -1,0 +1,182 @@
+"""A plain training loop over S seeds at once.
+
+Each step: gather each seed's batch, draw its labels, run the batched model, and add up
+recon + Σ weight(step)·term per seed. The seeds' losses are summed (not averaged), so each seed's
+gradient — and Adam's update, which is elementwise — is exactly what it would be trained alone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import torch
+
+from .data import ColorData, training_data, validation_data
+from .model import ColorAutoencoder
+from .regularizers import Regularizer
+from .schedule import Schedule, load_schedule
+from .stream import RandomStream, TorchStream
+
+if TYPE_CHECKING:
+    from .experiments import Experiment
+
+
+def _keep_freed_memory() -> None:
+    """Ask glibc to keep freed blocks up to 32 MB instead of unmapping them: at this model size each
+    step allocates ~1 MB temporaries, and returning them to the OS every step costs page faults."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
+            libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
+        except (OSError, AttributeError):
+            pass
+
+
+_keep_freed_memory()
+
+
+@dataclass
+class TrainResult:
+    model: ColorAutoencoder  # batched over `seeds`, in eval mode
+    seeds: list[int]
+    terms: dict[str, np.ndarray]  # per step, per seed [steps, S]: "recon", "loss" and each regularizer (unweighted)
+    weights: dict[str, np.ndarray]  # schedule weight per step [steps] of each training regularizer, and "lr"
+    label_counts: dict[str, np.ndarray]  # per seed [S]: labels counted while a term using them was active
+    val: dict[str, np.ndarray]  # final validation metrics per seed [S]: "val_recon", "val_<name>"
+    val_history: dict[str, np.ndarray]  # [n_checks, S], at steps `val_steps`
+    val_steps: list[int]
+
+    def weighted(self, name: str) -> np.ndarray:
+        """A regularizer's contribution to the loss per step: weight × term."""
+        return self.terms[name] * self.weights[name][:, None]
+
+
+def schedule_step(step: int, length: int) -> int:
+    """Which schedule row a training step uses. The original advanced its timeline after every step but
+    the last, so the final step reuses the previous step's values; we keep that for comparable runs."""
+    return min(step, length - 2)
+
+
+def _labels(data: ColorData, idx: torch.Tensor, uniforms: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Bernoulli labels [S, B] per label name, from probabilities of the sampled colours."""
+    probs = data.probs[:, idx]  # [L, S, B]
+    return {name: (uniforms[:, i] < probs[i]).float() for i, name in enumerate(data.label_names)}
+
+
+@torch.no_grad()
+def validate(model: ColorAutoencoder, data: ColorData, regularizers: Sequence[Regularizer], batch_size: int) -> dict[str, torch.Tensor]:
+    """val_recon and each validated term per seed [S], as batch means averaged with batch-size weights.
+
+    A validated term whose labels the validation data does not carry is not reported (2.4.1 validates
+    `subspace` but its validation set labels only red, so the original logged no val_subspace either).
+    """
+    was_training = model.training
+    model.eval()
+    regularizers = [r for r in regularizers if r.validate and all(lab in data.label_names for lab in r.labels)]
+    sums = {"val_recon": 0.0, **{f"val_{r.name}": 0.0 for r in regularizers}}
+    for start in range(0, len(data), batch_size):
+        x = data.rgb[start:start + batch_size]
+        out = model(x)
+        n = x.shape[0]
+        sums["val_recon"] = sums["val_recon"] + n * (out.recon - x).pow(2).mean(dim=(1, 2))
+        labels = {name: data.probs[i, start:start + n].expand(model.n_seeds, n) for i, name in enumerate(data.label_names)}
+        for r in regularizers:
+            z = out.z_pre if r.layer == "pre" else out.z
+            sums[f"val_{r.name}"] = sums[f"val_{r.name}"] + n * r.term(z, labels)
+    model.train(was_training)
+    return {k: v / len(data) for k, v in sums.items()}
+
+
+def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream | None = None,
+          progress: bool = False, val_every: int = 150) -> TrainResult:
+    """Train one model per seed, all at once. Returns the batched model and per-step records."""
+    stream = stream or TorchStream()
+    seeds = list(seeds)
+    schedule: Schedule = load_schedule(experiment.schedule)
+    data, val_data = training_data(experiment.data), validation_data(experiment.data)
+    regs = [r for r in experiment.regularizers]
+    for r in regs:
+        r.check(experiment.model.latent)
+        unknown = [lab for lab in r.labels if lab not in data.label_names]
+        if unknown:
+            raise ValueError(f"{experiment.name}: regularizer {r.name!r} uses labels {unknown} the data does not draw")
+    steps, batch = schedule.length, experiment.data.batch_size
+
+    draws = [stream.draws(s, experiment.model.layer_shapes(), steps, batch, len(data), len(data.label_names), data.weights)
+             for s in seeds]
+    params = [torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))]
+    indices = torch.stack([d.indices for d in draws], dim=1)  # [steps, S, B]
+    uniforms = torch.stack([d.uniforms for d in draws], dim=1)  # [steps, S, L, B]
+    model = ColorAutoencoder(experiment.model, params).train()
+
+    rows = [schedule_step(t, steps) for t in range(steps)]
+    lr = schedule.values("lr")[rows]
+    weights = {r.name: schedule.weight(r.name)[rows] for r in regs}
+    weights_f32 = {name: w.astype(np.float32).tolist() for name, w in weights.items()}  # as the original: float32
+    opt = torch.optim.Adam(model.parameters(), lr=float(lr[0]), foreach=False, fused=True)
+
+    S = len(seeds)
+    terms = {name: torch.zeros(steps, S) for name in ["loss", "recon", *[r.name for r in regs]]}
+    counted = torch.zeros(len(data.label_names), S)
+    val_history, val_steps = {}, []
+    label_rows = {name: i for i, name in enumerate(data.label_names)}
+
+    iterator = range(steps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc=f"train {experiment.name} × {S} seeds", leave=False)
+    for t in iterator:
+        if val_every and t > 0 and t % val_every == 0:
+            _record(val_history, validate(model, val_data, regs, experiment.data.val_batch_size))
+            val_steps.append(t)
+        x = data.rgb[indices[t]]  # [S, B, 3]
+        labels = _labels(data, indices[t], uniforms[t])
+        out = model(x)
+        recon = (out.recon - x).pow(2).mean(dim=(1, 2))
+        loss = recon
+        active_labels = set()
+        for r in regs:
+            w = weights_f32[r.name][t]
+            if w == 0:
+                continue
+            term = r.term(out.z_pre if r.layer == "pre" else out.z, labels)
+            terms[r.name][t] = term.detach()
+            loss = loss + w * term
+            active_labels.update(r.labels)
+        if not torch.isfinite(loss).all():
+            bad = [n for n in terms if not torch.isfinite(terms[n][t]).all()]
+            raise RuntimeError(f"{experiment.name}: non-finite loss at step {t} (terms: {bad or ['recon']})")
+        terms["recon"][t], terms["loss"][t] = recon.detach(), loss.detach()
+        for name in active_labels:
+            counted[label_rows[name]] += labels[name].sum(-1)
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        for group in opt.param_groups:
+            group["lr"] = float(lr[t])
+        opt.step()
+
+    model.eval()
+    final = validate(model, val_data, regs, experiment.data.val_batch_size)
+    _record(val_history, final)
+    val_steps.append(steps)
+    return TrainResult(
+        model=model,
+        seeds=seeds,
+        terms={k: v.numpy() for k, v in terms.items()},
+        weights={"lr": lr, **weights},
+        label_counts={name: counted[i].numpy() for i, name in enumerate(data.label_names)},
+        val={k: v.numpy() for k, v in final.items()},
+        val_history={k: np.stack(v) for k, v in val_history.items()},
+        val_steps=val_steps,
+    )
+
+
+def _record(history: dict[str, list], values: dict[str, torch.Tensor]) -> None:
+    for k, v in values.items():
+        history.setdefault(k, []).append(v.detach().numpy().copy())
