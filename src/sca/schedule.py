@@ -149,10 +149,11 @@ def parse_schedule(text: str, source: str = "<schedule>") -> Schedule:
     if not body:
         raise ScheduleError(f"{source}: no keyframe rows")
     steps = resolve_steps([row[header.index("STEP")] for row in body], source)
-    order = sorted(range(len(body)), key=lambda i: steps[i])
-    if len(set(steps)) != len(steps):
-        dup = next(s for s in steps if steps.count(s) > 1)
-        raise ScheduleError(f"{source}: two rows resolve to step {dup}")
+    for i in range(1, len(steps)):
+        if steps[i] <= steps[i - 1]:
+            raise ScheduleError(f"{source}, row {i + 2}, column STEP: step {body[i][header.index('STEP')]!r} resolves to "
+                                f"{steps[i]}, not after the previous row's {steps[i - 1]}")
+    order = range(len(body))
 
     tracks, rows = {}, {steps[i]: {} for i in order}
     for col, name in enumerate(header):

@@ -1,0 +1,63 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sca.evaluate import ablation_bound, named_color_table, pareto_front, pearson_r, predictor, select, suppression_bound
+
+
+def test_analytic_bounds():
+    assert suppression_bound() == pytest.approx(1 / 4)
+    assert ablation_bound() == pytest.approx(1 / 3)
+
+
+def test_ablation_bound_agrees_with_monte_carlo():
+    rgb = np.random.default_rng(0).random((200_000, 3))
+    mc = ((rgb - np.array([1, 0, 0])) ** 2).mean()
+    assert mc == pytest.approx(ablation_bound(), abs=3e-3)
+
+
+def test_batched_pearson_matches_scipy():
+    rng = np.random.default_rng(1)
+    x, y = rng.random(100), rng.random((4, 100))
+    y[2] = 3 * x + 0.1 * y[2]
+    for row, r in zip(y, pearson_r(x, y)):
+        assert r == pytest.approx(stats.pearsonr(x, row)[0])
+
+
+def brute_force_front(df, minimize, maximize):
+    keep = []
+    for i, a in df.iterrows():
+        dominated = False
+        for j, b in df.iterrows():
+            no_worse = all(b[c] <= a[c] for c in minimize) and all(b[c] >= a[c] for c in maximize)
+            better = any(b[c] < a[c] for c in minimize) or any(b[c] > a[c] for c in maximize)
+            dominated |= i != j and no_worse and better
+        keep.append(not dominated)
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pareto_front_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(rng.integers(0, 6, (40, 3)), columns=["val_recon", "val_anchor", "score"])
+    front = pareto_front(df, ["val_recon", "val_anchor"], ["score"])
+    assert list(front) == brute_force_front(df, ["val_recon", "val_anchor"], ["score"])
+    best = select(df, ["val_recon", "val_anchor"])
+    assert front[best] and df.loc[best, "score"] == df[front]["score"].max()
+
+
+def test_predictors():
+    rgb = np.array([[1, 0, 0], [0, 1, 1], [0.5, 0.5, 0.5], [1, 0.5, 0.5]])
+    assert predictor(rgb, "similarity", 2).tolist() == pytest.approx([1, 0, 0, 0.25])  # half-saturated red: 0.5²
+    assert predictor(rgb, "vibrancy", 2).tolist() == pytest.approx([1, 1, 0, 0.25])
+    with pytest.raises(ValueError, match="metric"):
+        predictor(rgb, "warmth", 1)
+
+
+def test_named_color_table_deltas():
+    base = np.zeros(17)
+    sup = np.arange(17) / 100
+    t = named_color_table({"baseline": base, "suppression": sup})
+    assert list(t.columns) == ["name", "rgb", "hsv", "baseline", "suppression", "suppression-delta"]
+    assert t["suppression-delta"].tolist() == pytest.approx(sup.tolist())
