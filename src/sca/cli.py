@@ -49,7 +49,8 @@ def _run(args) -> int:
 
     scores = result.runs["score"]
     print(f"{exp.name} {exp.title}: {len(seeds)} seeds in {elapsed:.1f} s")
-    print(f"score {scores.mean():.4f} ± {scores.std():.4f} (min {scores.min():.4f}, max {scores.max():.4f})")
+    if len(scores) > 1:
+        print(f"score {scores.mean():.4f} ± {scores.std():.4f} (min {scores.min():.4f}, max {scores.max():.4f})")
     print(f"selected seed {result.selected_seed} (score {scores[result.selected_seed]:.4f})")
     base = result.variants["baseline"].named
     for name, v in result.variants.items():

@@ -111,6 +111,14 @@ def legacy_loss_grid() -> ColorGrid:
     return hsv_grid(cyclic_hues(240), np.linspace(0, 1, 48), np.linspace(0, 1, 48))
 
 
+def legacy_half_loss_grid() -> ColorGrid:
+    """Experiment 2.10's evaluation grid: the legacy grid at every other point (120 × 24 × 24)."""
+    return hsv_grid(cyclic_hues(120), np.linspace(0, 1, 48)[::2], np.linspace(0, 1, 48)[::2])
+
+
+LOSS_GRIDS = {"redux": loss_grid, "legacy": legacy_loss_grid, "legacy-half": legacy_half_loss_grid}
+
+
 def legacy_slice_grid() -> ColorGrid:
     """Colour-slice grid of experiments 2.2-2.10: 24 hues × 4 saturations × 8 values."""
     return hsv_grid(cyclic_hues(24), np.linspace(0, 1, 4), np.linspace(0, 1, 8))

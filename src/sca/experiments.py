@@ -9,9 +9,10 @@ regularizer with no column runs at weight 1.0 (2.2's planarity).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
+from . import colors
 from .data import DataConfig, Label
 from .interventions import AxisSuppression, BezierMapper, Falloff, Intervention, LinearMapper, Repulsion, Suppression
 from .model import ColorAutoencoder, ModelConfig, ablate, prune
@@ -59,7 +60,12 @@ class Experiment:
     minimize: tuple[str, ...] = ("val_recon",)  # validation metrics the Pareto front minimises (score is maximised)
     seeds: tuple[int, ...] = (0,)  # the original's seeds
     latent_dims: tuple[tuple, tuple] = ((1, 0, 2), (1, 3, 0))  # sphere panels of the stacked figure
+    loss_grid: str = "redux"  # grid for max/median error: "redux", or the old notebooks' "legacy" / "legacy-half"
     notes: str = ""
+
+    def __post_init__(self):
+        if self.loss_grid not in colors.LOSS_GRIDS:
+            raise ValueError(f"experiment {self.name}: unknown loss_grid {self.loss_grid!r}; known: {', '.join(colors.LOSS_GRIDS)}")
 
     def variant(self, name: str) -> Variant:
         if name == "baseline":
@@ -128,7 +134,7 @@ _EXPERIMENTS = [
             _reg("reg-unit-v", "unitarity", layer="pre", labels=("vibrant",)),
             _reg("reg-unit", "unitarity", layer="pre"),
         ),
-        "2.2.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+        "2.2.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
         latent_dims=((1, 0, 2), (1, 3, 0)),
         notes="No bottleneck normalisation, sigmoid output. The schedule has no reg-planar column, so planarity runs at weight 1.0.",
     ),
@@ -141,12 +147,12 @@ _EXPERIMENTS = [
             _reg("reg-separate", "separate", layer="pre"),
             _reg("reg-planar", "subspace", layer="pre", dims=(0, 1), labels=("vibrant",)),
         ),
-        "2.3.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+        "2.3.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
         notes="The linear-output model (the one the original intervenes on); its sigmoid twin is ModelConfig(sigmoid=True).",
     ),
     Experiment(
         "2.4", "Post-norm regularization", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
-        "2.4.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+        "2.4.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
     ),
     Experiment(
         "2.4.1", "Soft intervention on red with color wheel", ModelConfig(latent=4),
@@ -172,7 +178,7 @@ _EXPERIMENTS = [
             _reg("reg-anchor", "anchor", direction=RED4, labels=("red",)),
             _reg("reg-separate", "separate"),
         ),
-        "2.5.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression",
+        "2.5.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
     ),
     Experiment(
         "2.5.1", "Only one anchor (redux)", ModelConfig(latent=4), _redux_data(),
@@ -190,12 +196,12 @@ _EXPERIMENTS = [
         "2.6", "Delete warm/cool axis", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
         "2.6.csv",
         (Variant("ablated", surgery=("ablate", (0,))), Variant("pruned", surgery=("prune", (0,)))),
-        score="ablated",
+        score="ablated", loss_grid="legacy",
     ),
     Experiment(
         "2.7", "Delete hue subspace", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
         "2.7.csv", (Variant("ablated", surgery=("ablate", (0, 1)), metric="vibrancy", power=2.3),),
-        score="ablated",
+        score="ablated", loss_grid="legacy",
     ),
     Experiment(
         "2.7.1", "Delete hue subspace (redux)", ModelConfig(latent=4),
@@ -222,7 +228,7 @@ _EXPERIMENTS = [
             _reg("reg-separate", "separate"),
             _reg("reg-anti-anchor", "anti-anchor", direction=tuple(-v for v in RED4)),
         ),
-        "2.8.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated",
+        "2.8.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy",
     ),
     Experiment(
         "2.9", "Delete only red with extra nonlinearity", ModelConfig(latent=5, depth=2), _legacy_data("desaturated"),
@@ -233,7 +239,7 @@ _EXPERIMENTS = [
             _reg("reg-planar-d", "subspace", dims=(2, 3, 4), labels=("desaturated",)),
             _reg("reg-anti-anchor", "anti-anchor", direction=tuple(-v for v in RED5)),
         ),
-        "2.9.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated",
+        "2.9.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy",
         latent_dims=((1, 0, 2), (2, 0, 1)),
     ),
     Experiment(
@@ -263,7 +269,7 @@ _EXPERIMENTS = [
             _reg("reg-anchor", "angular-anchor", direction=RED5, labels=("red",), validate=True),
             _reg("reg-anti-subspace", "subspace", dims=(0,), invert=True),
         ),
-        "2.10.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated",
+        "2.10.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy-half",
         minimize=("val_recon", "val_reg-anchor"), latent_dims=((1, 0, 2), (2, 0, 1)),
     ),
     Experiment(

@@ -54,7 +54,7 @@ def evaluate_variants(experiment: Experiment, model: ColorAutoencoder) -> dict[s
     named = colors.named_colors()
     named_rgb = np.array(named["rgb"].tolist())
     latent_rgb = colors.latent_grid().flat_rgb
-    loss_rgb = colors.loss_grid().flat_rgb
+    loss_rgb = colors.LOSS_GRIDS[experiment.loss_grid]().flat_rgb
     out = {}
     for variant in experiment.all_variants:
         m, intervention = variant.apply(model)
