@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test run clean
+.PHONY: install test run bench clean clean-cache
 
 install: $(STAMP)
 
@@ -22,5 +22,8 @@ test: install
 run: install
 	$(PY) -m sca run 2.4.1 --seeds 0-59 --out runs/2.4.1
 
-clean:
+clean-cache:
+	rm -rf .cache/sca
+
+clean: clean-cache
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,9 +1,14 @@
+import os
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from sca import experiments
+
+# Tests never read or write the project's result cache.
+os.environ["SCA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sca-test-cache-")
 
 
 @pytest.fixture

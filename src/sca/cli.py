@@ -33,12 +33,14 @@ def _list(_args) -> int:
 
 
 def _run(args) -> int:
-    from .sweep import run
+    import pandas as pd
+
+    from .sweep import compare_statistics, run
 
     exp = experiments.get(args.experiment)
     seeds = args.seeds if args.seeds is not None else list(exp.seeds)
     started = time.perf_counter()
-    result = run(exp, seeds, progress=sys.stderr.isatty() and not os.environ.get("CI"))
+    result = run(exp, seeds, progress=sys.stderr.isatty() and not os.environ.get("CI"), cache=not args.no_cache)
     elapsed = time.perf_counter() - started
     summary = result.summary() | {"wall_time_s": elapsed}
     out = Path(args.out or f"runs/{exp.name}")
@@ -51,7 +53,12 @@ def _run(args) -> int:
     print(f"{exp.name} {exp.title}: {len(seeds)} seeds in {elapsed:.1f} s")
     if len(scores) > 1:
         print(f"score {scores.mean():.4f} ± {scores.std():.4f} (min {scores.min():.4f}, max {scores.max():.4f})")
-    print(f"selected seed {result.selected_seed} (score {scores[result.selected_seed]:.4f})")
+    pareto = list(result.runs.index[result.runs["pareto"]])
+    print(f"selected seed {result.selected_seed} (score {scores[result.selected_seed]:.4f}) "
+          f"of {len(pareto)} on the Pareto front: {pareto}")
+    if len(scores) > 1:
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(compare_statistics(result).round(4).to_string(na_rep="-"))
     base = result.variants["baseline"].named
     for name, v in result.variants.items():
         print(f"  {name:<12} red Δ {v.named['red'] - base['red']:+.3f}  cyan Δ {v.named['cyan'] - base['cyan']:+.3f}  "
@@ -68,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("experiment", help="experiment name, e.g. 2.4.1")
     p.add_argument("--seeds", type=parse_seeds, default=None, help="e.g. 0-59 (default: the original's seeds)")
     p.add_argument("--out", default=None, help="output folder (default: runs/EXP)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     p.set_defaults(func=_run)
     args = parser.parse_args(argv)
     try:

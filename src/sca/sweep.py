@@ -9,11 +9,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import colors
-from .evaluate import correlation, per_color_mse, pearson_r, predictor, select
+from . import colors, reference
+from .cache import cache_dir, cached, run_key
+from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predictor, select
 from .experiments import Experiment
 from .model import ColorAutoencoder
-from .stream import RandomStream
+from .stream import RandomStream, TorchStream
 from .train import TrainResult, train
 
 SCORE_GRID = 8  # the sweep score is R² on the 8³ RGB lattice, as in the original
@@ -49,14 +50,19 @@ class VariantResult:
     median_mse: float
 
 
-def evaluate_variants(experiment: Experiment, model: ColorAutoencoder) -> dict[str, VariantResult]:
+def evaluate_variants(experiment: Experiment, model: ColorAutoencoder, progress: bool = False) -> dict[str, VariantResult]:
     """Evaluate one model (S = 1) under the baseline and every variant of the experiment."""
     named = colors.named_colors()
     named_rgb = np.array(named["rgb"].tolist())
     latent_rgb = colors.latent_grid().flat_rgb
     loss_rgb = colors.LOSS_GRIDS[experiment.loss_grid]().flat_rgb
     out = {}
-    for variant in experiment.all_variants:
+    variants = experiment.all_variants
+    if progress:
+        from tqdm.auto import tqdm
+
+        variants = tqdm(variants, desc=f"evaluate {experiment.name}", leave=False)
+    for variant in variants:
         m, intervention = variant.apply(model)
         corr = correlation(predictor(latent_rgb, variant.metric, variant.power), per_color_mse(m, latent_rgb, intervention)[0])
         loss = per_color_mse(m, loss_rgb, intervention)[0]
@@ -84,6 +90,7 @@ class RunResult:
         """The JSON-ready summary other tools read (keep the key names)."""
         val_cols = [c for c in self.runs.columns if c.startswith("val_")]
         label_cols = [c for c in self.runs.columns if c.startswith("labels_")]
+        stats = statistics(self.runs)
         return {
             "experiment": self.experiment.name,
             "title": self.experiment.title,
@@ -97,23 +104,66 @@ class RunResult:
                 }
                 for _, row in self.runs.iterrows()
             ],
+            "pareto": [int(s) for s in self.runs.index[self.runs["pareto"]]],
             "selected_seed": int(self.selected_seed),
             "named_colors": {v: {k: float(x) for k, x in r.named.items()} for v, r in self.variants.items()},
             "r2": {v: r.r2 for v, r in self.variants.items()},
             "r": {v: r.r for v, r in self.variants.items()},
             "max_mse": {v: r.max_mse for v, r in self.variants.items()},
             "median_mse": {v: r.median_mse for v, r in self.variants.items()},
+            "statistics": {m: {s: _number(stats.loc[m, s]) for s in STATS} for m in stats.index},
         }
 
 
 def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
-        progress: bool = False) -> RunResult:
+        progress: bool = False, cache: bool = True) -> RunResult:
+    """Train, score, select and evaluate; with `cache`, a finished run is loaded instead of recomputed."""
     seeds = list(experiment.seeds if seeds is None else seeds)
+    stream = stream or TorchStream()
+    if not cache:
+        return _run(experiment, seeds, stream, progress)
+    path = cache_dir() / f"{experiment.name}-{run_key(experiment, seeds, stream)[:24]}.pt"
+    return cached(path, lambda: _run(experiment, seeds, stream, progress))
+
+
+def _run(experiment: Experiment, seeds: list[int], stream: RandomStream, progress: bool) -> RunResult:
     result = train(experiment, seeds, stream=stream, progress=progress)
     runs = runs_table(experiment, result, scores(experiment, result.model))
     missing = [c for c in experiment.minimize if c not in runs.columns]
     if missing:
         raise KeyError(f"{experiment.name}: Pareto columns {missing} are not validation metrics ({list(runs.columns)})")
+    runs["pareto"] = pareto_front(runs, experiment.minimize, ["score"])
     best = int(select(runs, experiment.minimize))
     selected = result.model.seeds(seeds.index(best))
-    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected))
+    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress))
+
+
+STATS = ("min", "max", "mean", "std")
+
+
+def _number(x) -> float | None:
+    """A float for JSON; None where undefined (the std of one seed)."""
+    return None if pd.isna(x) else float(x)
+
+
+def statistics(runs: pd.DataFrame) -> pd.DataFrame:
+    """min, max, mean and std over seeds of the score, validation terms and label counts."""
+    cols = ["score"] + [c for c in runs.columns if c.startswith(("val_", "labels_"))]
+    return runs[cols].agg(list(STATS)).T
+
+
+def compare_statistics(result: RunResult) -> pd.DataFrame:
+    """Our seed statistics beside the original's (and, for the score, the original code re-run with
+    another random stream), one row per metric that the original reported."""
+    ours = statistics(result.runs)
+    name = result.experiment.name
+    published = reference.SWEEP_STATS.get(name, {})
+    rows = []
+    for metric in ours.index:
+        row = {"metric": metric, **{f"ours {s}": ours.loc[metric, s] for s in STATS}}
+        if metric in published:
+            row |= {f"original {s}": v for s, v in zip(STATS, published[metric])}
+        if metric == "score" and name in reference.RERUN_SCORE:
+            row |= {f"re-run {s}": v for s, v in zip(STATS, reference.RERUN_SCORE[name])}
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("metric")

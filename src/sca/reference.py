@@ -1,0 +1,100 @@
+"""Published numbers, as labelled reference values to print beside ours (never used to compute anything).
+
+Sources: the paper (Fraser & Wielopolski, arXiv 2512.12469: Table 1, Appendix C.5, §3.2-3.3) and the
+original notebooks of z0u/ex-preppy (redux sweeps' `describe()` tables, named-colour tables, correlation
+prints; old notebooks' printed max/median error). "rerun" is the original code re-run with a different
+random stream (single-process data loading), which shows how far an independent reproduction should move.
+"""
+
+from __future__ import annotations
+
+PAPER = "Fraser & Wielopolski (2025), arXiv 2512.12469"
+NOTEBOOKS = "z0u/ex-preppy notebooks"
+
+# Seed statistics of the redux sweeps (60 seeds): min, max, mean, std.
+SWEEP_STATS = {
+    "2.4.1": {
+        "score": (0.8821, 0.9910, 0.9515, 0.0236),
+        "val_anchor": (0.0005, 0.0072, 0.0029, 0.0015),
+        "labels_red": (64, 104, 82.2167, 8.3951),
+        "labels_vibrant": (85, 132, 107.95, 10.6460),
+    },
+    "2.5.1": {
+        "score": (0.8513, 0.9762, 0.9231, 0.0316),
+        "val_anchor": (0.0003, 0.0042, 0.0016, 0.0010),
+        "labels_red": (62, 103, 81.65, 8.9041),
+    },
+    "2.7.1": {
+        "score": (0.6163, 0.9119, 0.8247, 0.0526),
+        "val_subspace": (0.0045, 0.0103, 0.0066, 0.0013),
+        "labels_vibrant": (83, 128, 101.6833, 9.7276),
+    },
+    "2.9.1": {
+        "score": (0.0615, 0.9848, 0.8570, 0.1541),
+        "val_recon": (0.0000, 0.0023, 0.0001, 0.0003),
+        "val_anchor": (0.0001, 0.0302, 0.0012, 0.0039),
+        "val_anti-anchor": (0.0000, 0.0005, 0.0001, 0.0001),
+        "labels_red": (68, 98, 83.6167, 8.0087),
+    },
+    "2.10.1": {
+        "score": (0.0376, 0.9769, 0.8503, 0.1413),
+        "val_recon": (0.0000, 0.0004, 0.0000, 0.0001),
+        "val_anchor": (0.0000, 0.0465, 0.0014, 0.0059),
+        "labels_red": (68, 98, 83.6167, 8.0087),
+    },
+}
+
+# The original code with another random stream: score (min, max, mean, std).
+RERUN_SCORE = {
+    "2.4.1": (0.728, 0.984, 0.9457, 0.0401),
+    "2.5.1": (0.841, 0.984, 0.9253, 0.0295),
+    "2.7.1": (0.678, 0.885, 0.8291, 0.0457),
+    "2.9.1": (0.094, 0.965, 0.847, 0.154),
+    "2.10.1": (0.053, 0.976, 0.829, 0.166),
+}
+
+# Selected model: seed, its score, and the number of Pareto members.
+SELECTED = {
+    "2.4.1": (7, 0.9910, 4),
+    "2.5.1": (8, 0.9762, 12),
+    "2.7.1": (44, 0.9119, 12),
+    "2.9.1": (33, 0.9848, 22),
+    "2.10.1": (52, 0.9769, 9),
+}
+
+# Selected model, per variant: (red Δ, cyan Δ, R²). Δ = change in MSE from that model's baseline;
+# R² of error against sim^k (or vibrancy^k for 2.7.1) on the 20³ RGB grid.
+HEADLINE = {
+    "2.4.1": {"suppression": (0.283565402, 0.0, 0.99), "repulsion": (0.332686901, 0.0, 0.98),
+              "ablated": (0.332686901, 0.341102839, 0.37)},
+    "2.5.1": {"suppression": (0.233233362, 0.0, 0.98), "ablated": (0.333869487, 0.247848153, 0.47)},
+    "2.7.1": {"ablated": (0.332541019, 0.314468980, 0.93), "pruned": (0.332541019, 0.314468980, 0.93),
+              "suppression": (0.181122527, 0.260203123, 0.89)},
+    "2.9.1": {"ablated": (0.343180478, -0.000028671, 0.99), "pruned": (0.343180478, -0.000028671, 0.99),
+              "suppression": (0.213169754, -0.000028671, 0.98)},
+    "2.10.1": {"ablated": (0.384716421, 0.000706011, 0.95), "pruned": (0.384716421, 0.000706011, 0.95),
+               "suppression": (0.168523297, 0.0, 0.97)},
+}
+
+# The same, for the selected model of the re-run with another random stream (red Δ, cyan Δ, R²).
+RERUN_HEADLINE = {
+    "2.4.1": {"suppression": (0.222, 0.000, 0.99), "repulsion": (0.421, 0.000, 0.97), "ablated": (0.423, 0.386, 0.34)},
+    "2.5.1": {"suppression": (0.255, 0.000, 0.99), "ablated": (0.342, 0.228, 0.31)},
+    "2.7.1": {"ablated": (0.333, 0.308, 0.90), "suppression": (0.242, 0.183, 0.87)},
+    "2.9.1": {"ablated": (0.274, -0.000, 0.94), "suppression": (0.159, -0.000, 0.97)},
+    "2.10.1": {"ablated": (0.371, 0.000, 0.97), "suppression": (0.210, 0.000, 0.93)},
+}
+
+# Old notebooks (one seed each): printed (max, median) per-colour MSE on their 240×48×48 HSV grid
+# (2.10: every other point). None where the notebook printed no median.
+OLD_MAX_MEDIAN = {
+    "2.2": {"baseline": (0.014, None), "suppression": (0.28, None), "repulsion": (0.29, None)},
+    "2.3": {"baseline": (0.0017, 1.6e-05), "suppression": (0.19, 1.9e-05), "repulsion": (0.12, None)},
+    "2.4": {"baseline": (0.0011, 1.5e-05), "suppression": (0.16, 2e-05), "repulsion": (0.094, 2.5e-05)},
+    "2.5": {"baseline": (0.00028, 1.4e-05), "suppression": (0.23, 2.2e-05), "repulsion": (0.14, 2.7e-05)},
+    "2.6": {"baseline": (0.0011, 1.5e-05), "ablated": (0.27, 0.0031), "pruned": (0.27, 0.0031)},
+    "2.7": {"baseline": (0.0011, 1.5e-05), "ablated": (0.31, 0.008)},
+    "2.8": {"baseline": (0.00048, 1.1e-05), "ablated": (0.74, 0.044)},
+    "2.9": {"baseline": (0.00019, 8.1e-06), "ablated": (0.26, 0.00014)},
+    "2.10": {"baseline": (0.00027, 2.2e-05), "ablated": (0.073, 6e-05)},
+}
