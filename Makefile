@@ -22,6 +22,9 @@ test: install
 run: install
 	$(PY) -m sca run 2.4.1 --seeds 0-59 --out runs/2.4.1
 
+bench: install
+	$(PY) bench/bench.py
+
 clean-cache:
 	rm -rf .cache/sca
 

@@ -32,13 +32,33 @@ def test_separation_ignores_self_and_duplicate_pairs():
     assert separation(opposite, power=100)[0].tolist() == pytest.approx([0.5**100, 0.5**100])
 
 
-def test_separation_power_by_squaring_matches_pow():
-    pts = torch.randn(2, 16, 4, generator=torch.Generator().manual_seed(0))
-    e = pts / pts.norm(dim=-1, keepdim=True)
+def reference_separation(z, power, shift):
+    """The term written plainly, for autograd to differentiate."""
+    e = z / (z.norm(dim=-1, keepdim=True) + 1e-8)
     c = e @ e.transpose(-1, -2)
-    c = c.masked_fill((c - 1).abs() <= 1.001e-5, 0)
-    expected = ((c + 1) / 2).pow(100).sum(-1)
-    assert torch.allclose(separation(pts, 100), expected, rtol=1e-5)
+    c = c.masked_fill(torch.isclose(c, torch.ones_like(c)), 0)
+    if shift:
+        c = (c + 1) / 2
+    return c.pow(power).sum(-1)
+
+
+@pytest.mark.parametrize("power, shift", [(100, True), (10, False), (3, True), (1, False)])
+def test_separation_value_and_gradient_match_the_plain_formula(power, shift):
+    g = torch.Generator().manual_seed(power)
+    z = torch.randn(3, 12, 4, generator=g, dtype=torch.float64)
+    z[:, 5] = z[:, 2]  # a duplicate sample, as sampling with replacement produces
+    a, b = z.clone().requires_grad_(), z.clone().requires_grad_()
+    weights = torch.rand(3, 12, generator=g, dtype=torch.float64)
+    fast, plain = separation(a, power, shift), reference_separation(b, power, shift)
+    assert torch.allclose(fast, plain, rtol=1e-10)
+    (fast * weights).sum().backward()
+    (plain * weights).sum().backward()
+    assert torch.allclose(a.grad, b.grad, rtol=1e-8, atol=1e-12)
+
+
+def test_separation_passes_gradcheck():
+    z = torch.randn(2, 6, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: separation(x, 7, True), (z,))
 
 
 def test_unitarity_and_subspace():
@@ -79,3 +99,23 @@ def test_regularizer_must_fit_the_latent():
         Regularizer("mine", "subspace", dims=(4,)).check(4)
     with pytest.raises(ValueError, match="direction"):
         Regularizer("mine", "anchor", direction=(1, 0, 0)).check(4)
+
+
+@pytest.mark.parametrize("kind, kw", [("angular-anchor", dict(direction=(1, 0, 0, 0))), ("anti-anchor", dict(direction=(-1, 0, 0, 0))),
+                                      ("separate", {})])
+def test_unit_latents_skip_renormalising_without_changing_value_or_gradient(kind, kw):
+    pre = torch.randn(2, 32, 4, generator=torch.Generator().manual_seed(3), requires_grad=True)
+    reg = Regularizer("r", kind, **kw)
+    grads = []
+    for unit in (False, True):
+        z = torch.nn.functional.normalize(pre, dim=-1)
+        value = reg.per_sample(z, unit)
+        (grad,) = torch.autograd.grad(value.sum(), pre)
+        grads.append((value.detach(), grad))
+    assert torch.allclose(grads[0][0], grads[1][0], rtol=1e-5, atol=1e-6)
+    assert torch.allclose(grads[0][1], grads[1][1], rtol=1e-4, atol=1e-6)
+
+
+def test_separation_of_a_single_model_batch():
+    z = torch.randn(2, 16, 4, generator=torch.Generator().manual_seed(5))
+    assert torch.allclose(separation(z[1]), separation(z)[1])

@@ -8,6 +8,7 @@ to one value per seed: the batch mean, or the mean over labelled samples only (0
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -40,6 +41,14 @@ class Regularizer:
             if not self.dims or len(set(self.dims)) != len(self.dims) or min(self.dims) < 0:
                 raise ValueError(f"regularizer {self.name!r}: subspace dims {self.dims} must be non-empty, distinct and >= 0")
 
+    @cached_property
+    def _direction(self) -> torch.Tensor:
+        return torch.tensor(self.direction, dtype=torch.float32)
+
+    @cached_property
+    def _unit_direction(self) -> torch.Tensor:
+        return self._direction / (self._direction.norm() + 1e-8)
+
     def check(self, latent_dim: int) -> None:
         """Raise if the regularizer does not fit a bottleneck of this width."""
         if self.direction and len(self.direction) != latent_dim:
@@ -47,18 +56,22 @@ class Regularizer:
         if self.dims and max(self.dims) >= latent_dim:
             raise ValueError(f"regularizer {self.name!r}: dims {self.dims} out of range for latent width {latent_dim}")
 
-    def per_sample(self, z: torch.Tensor) -> torch.Tensor:
-        """Per-sample loss [S, B] for latents z [S, B, K]."""
+    def per_sample(self, z: torch.Tensor, unit: bool = False) -> torch.Tensor:
+        """Per-sample loss [S, B] for latents z [S, B, K].
+
+        `unit` says z is already L2-normalised (the post-norm latent), so the angular terms skip
+        normalising it again: in float32, z/(‖z‖ + 1e-8) equals z to rounding, and the backward's
+        projection onto the sphere's tangent plane is already applied by the model's normalisation.
+        """
         if self.kind == "anchor":
-            return (z - z.new_tensor(self.direction)).pow(2).sum(-1)
+            return (z - self._direction).pow(2).sum(-1)
         if self.kind in ("angular-anchor", "anti-anchor"):
-            a = z.new_tensor(self.direction)
-            cos = (z / (z.norm(dim=-1, keepdim=True) + 1e-8)) @ (a / (a.norm() + 1e-8))
+            cos = (z if unit else _normalise(z)) @ self._unit_direction
             if self.kind == "angular-anchor":
                 return 1 - cos
             return cos.clamp_min(0) if self.hemi else (cos + 1) / 2
         if self.kind == "separate":
-            return separation(z, self.power, self.shift)
+            return separation(z, self.power, self.shift, unit)
         if self.kind == "unitarity":
             return (z.norm(dim=-1) - 1).pow(2)
         # subspace
@@ -68,9 +81,9 @@ class Regularizer:
             return z.new_zeros(z.shape[:-1])
         return z[..., penalised].pow(2).sum(-1)
 
-    def term(self, z: torch.Tensor, labels: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def term(self, z: torch.Tensor, labels: dict[str, torch.Tensor] | None = None, unit: bool = False) -> torch.Tensor:
         """One value per seed [S]: the batch mean, or the labelled mean if the regularizer has labels."""
-        loss = self.per_sample(z)
+        loss = self.per_sample(z, unit)
         if not self.labels:
             return loss.mean(-1)
         return labelled_mean(loss, sample_weights(labels or {}, self.labels, self.name))
@@ -89,29 +102,71 @@ def labelled_mean(loss: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (loss * weights).sum(-1) / (weights.sum(-1) + 1e-8)
 
 
-def _int_power(x: torch.Tensor, n: int) -> torch.Tensor:
-    """x**n by repeated squaring: a handful of multiplies instead of pow's exp/log."""
+SAME_DIRECTION = 1 - (1e-8 + 1e-5)  # cosines this close to 1 count as the same sample (isclose's tolerance)
+
+
+class _PairwiseRepulsion(torch.autograd.Function):
+    """L_i = Σ_j f(e_i·e_j) for unit rows e [S, B, K], with f(c) = ((c + 1)/2)^n (shift) or c^n, and
+    f = const (no gradient) where c is within isclose's tolerance of 1 (self pairs and duplicates).
+
+    Forward and backward are written by hand so that the [S, B, B] intermediates are made once and
+    squared in place; autograd would record and replay every step. Backward: with G_ij = g_i·f'(c_ij),
+    ∂L/∂e = (G + Gᵀ) e.
+    """
+
+    @staticmethod
+    def forward(ctx, e: torch.Tensor, n: int, shift: bool) -> torch.Tensor:
+        c = e @ e.transpose(-1, -2)
+        # keep = 1 where c < SAME_DIRECTION, else 0 (cosines never exceed 1 by more than rounding).
+        # Float arithmetic, because boolean masks are several times slower at this size.
+        keep = (SAME_DIRECTION - c).sign_().clamp_(min=0)
+        c.mul_(keep)
+        if shift:
+            c.add_(1.0).mul_(0.5)
+        lower = _int_power_(c, n - 1)  # c^(n-1), fresh tensor
+        total = (lower * c).sum(-1)
+        lower.mul_(keep).mul_(n * (0.5 if shift else 1.0))  # f'(c), zero where masked
+        ctx.save_for_backward(e, lower)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        e, slope = ctx.saved_tensors
+        g = slope * grad.unsqueeze(-1)
+        return torch.baddbmm(g @ e, g.transpose(-1, -2), e), None, None
+
+
+def _int_power_(x: torch.Tensor, n: int) -> torch.Tensor:
+    """x**n by repeated squaring into a fresh buffer, without autograd."""
+    if n == 0:
+        return torch.ones_like(x)
     result, base = None, x
     while n:
         if n & 1:
-            result = base if result is None else result * base
+            result = base.clone() if result is None else result.mul_(base)
         n >>= 1
         if n:
-            base = base * base
-    return result if result is not None else torch.ones_like(x)
+            base = base * base if base is x else base.mul_(base)
+    return result
 
 
-def separation(z: torch.Tensor, power: float = 100.0, shift: bool = True) -> torch.Tensor:
+def _normalise(z: torch.Tensor) -> torch.Tensor:
+    return z / (z.norm(dim=-1, keepdim=True) + 1e-8)
+
+
+def separation(z: torch.Tensor, power: float = 100.0, shift: bool = True, unit: bool = False) -> torch.Tensor:
     """Batch-wise angular repulsion: Σ_j sim(i, j)^power over the other samples of the batch.
 
     Pairs whose cosine is 1 to within float tolerance (the sample itself and duplicates drawn with
     replacement) are set to 0 before shifting, so with `shift` they contribute the constant 0.5^power.
     """
-    e = z / (z.norm(dim=-1, keepdim=True) + 1e-8)
+    e = z if unit else _normalise(z)
+    if float(power).is_integer() and power >= 1:
+        if e.dim() == 2:  # one model: [B, K]
+            return _PairwiseRepulsion.apply(e.unsqueeze(0), int(power), shift).squeeze(0)
+        return _PairwiseRepulsion.apply(e, int(power), shift)
     c = e @ e.transpose(-1, -2)
-    c = c.masked_fill((c - 1).abs() <= 1e-8 + 1e-5, 0.0)  # the same test as isclose(c, 1)
+    c = c.masked_fill(c >= SAME_DIRECTION, 0.0)
     if shift:
-        c = (c + 1) / 2
-    if float(power).is_integer() and power > 0:
-        return _int_power(c, int(power)).sum(-1)
+        c = (c + 1) * 0.5
     return c.pow(power).sum(-1)

@@ -62,12 +62,6 @@ def schedule_step(step: int, length: int) -> int:
     return min(step, length - 2)
 
 
-def _labels(data: ColorData, idx: torch.Tensor, uniforms: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Bernoulli labels [S, B] per label name, from probabilities of the sampled colours."""
-    probs = data.probs[:, idx]  # [L, S, B]
-    return {name: (uniforms[:, i] < probs[i]).float() for i, name in enumerate(data.label_names)}
-
-
 @torch.no_grad()
 def validate(model: ColorAutoencoder, data: ColorData, regularizers: Sequence[Regularizer], batch_size: int) -> dict[str, torch.Tensor]:
     """val_recon and each validated term per seed [S], as batch means averaged with batch-size weights.
@@ -86,8 +80,8 @@ def validate(model: ColorAutoencoder, data: ColorData, regularizers: Sequence[Re
         sums["val_recon"] = sums["val_recon"] + n * (out.recon - x).pow(2).mean(dim=(1, 2))
         labels = {name: data.probs[i, start:start + n].expand(model.n_seeds, n) for i, name in enumerate(data.label_names)}
         for r in regularizers:
-            z = out.z_pre if r.layer == "pre" else out.z
-            sums[f"val_{r.name}"] = sums[f"val_{r.name}"] + n * r.term(z, labels)
+            z, unit = _latent(out, r, model.config.normalize)
+            sums[f"val_{r.name}"] = sums[f"val_{r.name}"] + n * r.term(z, labels, unit)
     model.train(was_training)
     return {k: v / len(data) for k, v in sums.items()}
 
@@ -120,46 +114,55 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     weights_f32 = {name: w.astype(np.float32).tolist() for name, w in weights.items()}  # as the original: float32
     opt = torch.optim.Adam(model.parameters(), lr=float(lr[0]), foreach=False, fused=True)
 
-    S = len(seeds)
-    terms = {name: torch.zeros(steps, S) for name in ["loss", "recon", *[r.name for r in regs]]}
-    counted = torch.zeros(len(data.label_names), S)
+    # Everything random is drawn already, so every batch and label is known up front.
+    inputs = data.rgb[indices]  # [steps, S, B, 3]
+    labels = (uniforms.permute(2, 0, 1, 3) < data.probs[:, indices]).float()  # [L, steps, S, B]
+    names = data.label_names
+    records = {name: [] for name in ["loss", "recon", *[r.name for r in regs]]}
     val_history, val_steps = {}, []
-    label_rows = {name: i for i, name in enumerate(data.label_names)}
 
     iterator = range(steps)
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(iterator, desc=f"train {experiment.name} × {S} seeds", leave=False)
+        iterator = tqdm(iterator, desc=f"train {experiment.name} × {len(seeds)} seeds", leave=False)
     for t in iterator:
         if val_every and t > 0 and t % val_every == 0:
             _record(val_history, validate(model, val_data, regs, experiment.data.val_batch_size))
             val_steps.append(t)
-        x = data.rgb[indices[t]]  # [S, B, 3]
-        labels = _labels(data, indices[t], uniforms[t])
+        x = inputs[t]
+        step_labels = {name: labels[i, t] for i, name in enumerate(names)}
         out = model(x)
         recon = (out.recon - x).pow(2).mean(dim=(1, 2))
         loss = recon
-        active_labels = set()
         for r in regs:
             w = weights_f32[r.name][t]
             if w == 0:
+                records[r.name].append(None)
                 continue
-            term = r.term(out.z_pre if r.layer == "pre" else out.z, labels)
-            terms[r.name][t] = term.detach()
+            z, unit = _latent(out, r, experiment.model.normalize)
+            term = r.term(z, step_labels, unit)
+            records[r.name].append(term.detach())
             loss = loss + w * term
-            active_labels.update(r.labels)
-        if not torch.isfinite(loss).all():
-            bad = [n for n in terms if not torch.isfinite(terms[n][t]).all()]
-            raise RuntimeError(f"{experiment.name}: non-finite loss at step {t} (terms: {bad or ['recon']})")
-        terms["recon"][t], terms["loss"][t] = recon.detach(), loss.detach()
-        for name in active_labels:
-            counted[label_rows[name]] += labels[name].sum(-1)
+        records["recon"].append(recon.detach())
+        records["loss"].append(loss.detach())
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         for group in opt.param_groups:
             group["lr"] = float(lr[t])
         opt.step()
+
+    zeros = torch.zeros(len(seeds))
+    terms = {k: torch.stack([zeros if v is None else v for v in vs]).numpy() for k, vs in records.items()}
+    _check_finite(experiment.name, terms)
+    # Labels count on the steps where some term using them is active (as the original logged them).
+    label_counts = {}
+    for i, name in enumerate(names):
+        active = np.zeros(steps, dtype=bool)
+        for r in regs:
+            if name in r.labels:
+                active |= weights[r.name] != 0
+        label_counts[name] = labels[i][torch.from_numpy(active)].sum(dim=(0, 2)).numpy()
 
     model.eval()
     final = validate(model, val_data, regs, experiment.data.val_batch_size)
@@ -168,13 +171,29 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     return TrainResult(
         model=model,
         seeds=seeds,
-        terms={k: v.numpy() for k, v in terms.items()},
+        terms=terms,
         weights={"lr": lr, **weights},
-        label_counts={name: counted[i].numpy() for i, name in enumerate(data.label_names)},
+        label_counts=label_counts,
         val={k: v.numpy() for k, v in final.items()},
         val_history={k: np.stack(v) for k, v in val_history.items()},
         val_steps=val_steps,
     )
+
+
+def _latent(out, reg: Regularizer, normalized: bool) -> tuple[torch.Tensor, bool]:
+    """The latent a regularizer reads, and whether it is known to be unit-norm."""
+    if reg.layer == "pre":
+        return out.z_pre, False
+    return out.z, normalized
+
+
+def _check_finite(name: str, terms: dict[str, np.ndarray]) -> None:
+    """Raise naming the first step and the terms that went non-finite (checked once, after training)."""
+    bad = ~np.isfinite(terms["loss"]).all(axis=1)
+    if bad.any():
+        t = int(np.argmax(bad))
+        culprits = [k for k, v in terms.items() if k != "loss" and not np.isfinite(v[t]).all()]
+        raise RuntimeError(f"{name}: non-finite loss at step {t} (terms: {culprits or ['loss']})")
 
 
 def _record(history: dict[str, list], values: dict[str, torch.Tensor]) -> None:
