@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test run bench clean clean-cache
+.PHONY: install tex test run bench clean clean-cache
 
 install: $(STAMP)
 
@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-test: install
+# A TeX engine, to prove the LaTeX tables compile (Debian packages, ~200 MB; skipped when present).
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-science texlive-xetex lmodern
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+tex:
+	@command -v xelatex >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; }
+
+test: install tex
 	$(PY) -m pytest
 
 run: install

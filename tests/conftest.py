@@ -11,10 +11,22 @@ from sca import experiments
 os.environ["SCA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sca-test-cache-")
 
 
-@pytest.fixture
-def short_experiment(tmp_path: Path):
-    """2.4.1 with a 60-step schedule of the same shape: fast enough to train in a test."""
-    csv = tmp_path / "short.csv"
+def _short(folder: Path):
+    csv = folder / "short.csv"
     csv.write_text("STEP,PHASE,ACTION,lr,separate,anchor,subspace\n"
                    "0,Train,,1e-8,,0.01,0.01\n+5,,,0.01,,,\n30,,,0.1,0.01,0.1,0.1\n59,,,0.05,0,0,0\n")
     return replace(experiments.get("2.4.1"), schedule=str(csv))
+
+
+@pytest.fixture
+def short_experiment(tmp_path: Path):
+    """2.4.1 with a 60-step schedule of the same shape: fast enough to train in a test."""
+    return _short(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """A trained and evaluated short 2.4.1 run (2 seeds), shared by the figure and table tests."""
+    from sca.sweep import run
+
+    return run(_short(tmp_path_factory.mktemp("short")), seeds=[0, 1])

@@ -11,8 +11,8 @@ import pandas as pd
 
 from . import colors, reference
 from .cache import cache_dir, cached, run_key
-from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predictor, select
-from .experiments import Experiment
+from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predictor, reconstruct, select
+from .experiments import Experiment, Variant
 from .model import ColorAutoencoder
 from .stream import RandomStream, TorchStream
 from .train import TrainResult, train
@@ -41,37 +41,56 @@ def runs_table(experiment: Experiment, result: TrainResult, score: np.ndarray) -
 
 @dataclass
 class VariantResult:
-    name: str
+    """One variant of the selected model, evaluated: the numbers, and the arrays the figures draw."""
+
+    variant: Variant
     named: pd.Series  # MSE per named colour
-    r2: float
+    r2: float  # error vs the variant's predictor on the 20³ latent grid
     r: float
     p: float
-    max_mse: float
+    max_mse: float  # over the experiment's loss grid
     median_mse: float
+    latents: np.ndarray  # [8000, K] post-intervention latents of the 20³ RGB grid
+    latent_recon: np.ndarray  # [8000, 3] its reconstructions
+    latent_mse: np.ndarray  # [8000]
+    slice_recon: np.ndarray  # [12, 4, 5, 3] reconstructions of the colour-slice grid
+    loss_mse: np.ndarray  # per-colour MSE on the loss grid, in the grid's shape
+    loss_grid: str  # which grid (colors.LOSS_GRIDS)
+
+    @property
+    def name(self) -> str:
+        return self.variant.name
+
+
+def evaluate_variant(experiment: Experiment, model: ColorAutoencoder, variant: Variant) -> VariantResult:
+    """Evaluate one model (S = 1) under one variant, on every evaluation grid."""
+    named = colors.named_colors()
+    latent_rgb = colors.latent_grid().flat_rgb
+    loss = colors.LOSS_GRIDS[experiment.loss_grid]()
+    m, intervention = variant.apply(model)
+    recon, latents = reconstruct(m, latent_rgb, intervention)
+    latent_mse = ((recon[0] - latent_rgb) ** 2).mean(-1)
+    corr = correlation(predictor(latent_rgb, variant.metric, variant.power), latent_mse)
+    loss_mse = per_color_mse(m, loss.flat_rgb, intervention)[0]
+    return VariantResult(
+        variant=variant,
+        named=pd.Series(per_color_mse(m, np.array(named["rgb"].tolist()), intervention)[0], index=named["name"]),
+        r2=corr["r2"], r=corr["r"], p=corr["p"],
+        max_mse=float(loss_mse.max()), median_mse=float(np.median(loss_mse)),
+        latents=latents[0], latent_recon=recon[0], latent_mse=latent_mse,
+        slice_recon=reconstruct(m, colors.slice_grid().rgb, intervention)[0][0].reshape(colors.slice_grid().rgb.shape),
+        loss_mse=loss_mse.reshape(loss.shape), loss_grid=experiment.loss_grid,
+    )
 
 
 def evaluate_variants(experiment: Experiment, model: ColorAutoencoder, progress: bool = False) -> dict[str, VariantResult]:
     """Evaluate one model (S = 1) under the baseline and every variant of the experiment."""
-    named = colors.named_colors()
-    named_rgb = np.array(named["rgb"].tolist())
-    latent_rgb = colors.latent_grid().flat_rgb
-    loss_rgb = colors.LOSS_GRIDS[experiment.loss_grid]().flat_rgb
-    out = {}
     variants = experiment.all_variants
     if progress:
         from tqdm.auto import tqdm
 
         variants = tqdm(variants, desc=f"evaluate {experiment.name}", leave=False)
-    for variant in variants:
-        m, intervention = variant.apply(model)
-        corr = correlation(predictor(latent_rgb, variant.metric, variant.power), per_color_mse(m, latent_rgb, intervention)[0])
-        loss = per_color_mse(m, loss_rgb, intervention)[0]
-        out[variant.name] = VariantResult(
-            variant.name,
-            pd.Series(per_color_mse(m, named_rgb, intervention)[0], index=named["name"]),
-            corr["r2"], corr["r"], corr["p"], float(loss.max()), float(np.median(loss)),
-        )
-    return out
+    return {v.name: evaluate_variant(experiment, model, v) for v in variants}
 
 
 @dataclass

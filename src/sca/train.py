@@ -46,10 +46,15 @@ class TrainResult:
     seeds: list[int]
     terms: dict[str, np.ndarray]  # per step, per seed [steps, S]: "recon", "loss" and each regularizer (unweighted)
     weights: dict[str, np.ndarray]  # schedule weight per step [steps] of each training regularizer, and "lr"
-    label_counts: dict[str, np.ndarray]  # per seed [S]: labels counted while a term using them was active
+    label_steps: dict[str, np.ndarray]  # per step and seed [steps, S]: labels counted while a term using them was active
     val: dict[str, np.ndarray]  # final validation metrics per seed [S]: "val_recon", "val_<name>"
     val_history: dict[str, np.ndarray]  # [n_checks, S], at steps `val_steps`
     val_steps: list[int]
+
+    @property
+    def label_counts(self) -> dict[str, np.ndarray]:
+        """Labels counted per seed over the run [S] (the original's labels/n/<label>)."""
+        return {name: steps.sum(0) for name, steps in self.label_steps.items()}
 
     def weighted(self, name: str) -> np.ndarray:
         """A regularizer's contribution to the loss per step: weight × term."""
@@ -156,13 +161,13 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     terms = {k: torch.stack([zeros if v is None else v for v in vs]).numpy() for k, vs in records.items()}
     _check_finite(experiment.name, terms)
     # Labels count on the steps where some term using them is active (as the original logged them).
-    label_counts = {}
+    label_steps = {}
     for i, name in enumerate(names):
         active = np.zeros(steps, dtype=bool)
         for r in regs:
             if name in r.labels:
                 active |= weights[r.name] != 0
-        label_counts[name] = labels[i][torch.from_numpy(active)].sum(dim=(0, 2)).numpy()
+        label_steps[name] = (labels[i].sum(-1) * torch.from_numpy(active)[:, None]).numpy()
 
     model.eval()
     final = validate(model, val_data, regs, experiment.data.val_batch_size)
@@ -173,7 +178,7 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
         seeds=seeds,
         terms=terms,
         weights={"lr": lr, **weights},
-        label_counts=label_counts,
+        label_steps=label_steps,
         val={k: v.numpy() for k, v in final.items()},
         val_history={k: np.stack(v) for k, v in val_history.items()},
         val_steps=val_steps,

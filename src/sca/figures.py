@@ -1,0 +1,349 @@
+"""Every figure of the book: each function returns a matplotlib `Figure` (Agg canvas, no pyplot state);
+`save` writes it to figures/<experiment>/<name>.png and .pdf.
+
+A reconstruction is drawn as a large patch in the reconstructed colour with a small inset of the true
+colour, so a reader sees at once where the two differ.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import matplotlib.style
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+from matplotlib.path import Path as MplPath
+
+from . import colors, reference
+from .evaluate import power_law_fit, predictor
+from .interventions import Repulsion, Suppression
+from .schedule import Schedule
+from .sweep import RunResult, VariantResult
+from .train import TrainResult
+
+STYLE = Path(__file__).parent / "sca.mplstyle"
+HUE_TICKS = {"red": 0, "yellow": 1 / 6, "green": 1 / 3, "cyan": 1 / 2, "blue": 2 / 3, "magenta": 5 / 6}
+
+
+def figures_dir() -> Path:
+    """$SCA_FIGURES_DIR, or figures/ under the current directory (the project root)."""
+    return Path(os.environ.get("SCA_FIGURES_DIR", "figures"))
+
+
+def save(fig: Figure, experiment: str, name: str) -> Figure:
+    """Write fig as figures/<experiment>/<name>.png (for HTML) and .pdf (vector, for papers); return it."""
+    folder = figures_dir() / experiment
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in (".png", ".pdf"):
+        fig.savefig(folder / f"{name}{suffix}")
+    return fig
+
+
+def styled(fn):
+    """Build the figure under the package's style sheet."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with matplotlib.style.context(STYLE):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+# --- latent spheres -------------------------------------------------------------------------------
+
+def _project(v: np.ndarray, dims: Sequence[int | None]) -> np.ndarray:
+    """Coordinates of vectors v [..., K] on the axes `dims`; a None axis is all zeros."""
+    k = v.shape[-1]
+    for d in dims:
+        if d is not None and not 0 <= d < k:
+            raise IndexError(f"latent dim {d} out of range for a {k}-dimensional latent")
+    return np.stack([v[..., d] if d is not None else np.zeros(v.shape[:-1]) for d in dims], axis=-1)
+
+
+def _cone(ax, direction: np.ndarray, half_angle: float, **line) -> None:
+    """Draw a cone with apex at the origin, axis `direction` (3-D, in panel coordinates) and slant length 1,
+    seen from above the third axis: its base circle and, when the apex is outside it, the two silhouette lines."""
+    norm = np.linalg.norm(direction)
+    if norm < 1e-9 or half_angle <= 0:
+        return
+    u = direction / norm
+    helper = np.array([0.0, 1.0, 0.0]) if abs(u[2]) > 0.95 else np.array([0.0, 0.0, 1.0])
+    v = np.cross(u, helper)
+    v /= np.linalg.norm(v)
+    w = np.cross(u, v)
+    t = np.linspace(0, 2 * np.pi, 361)[:, None]
+    rim = np.cos(half_angle) * u + np.sin(half_angle) * (np.cos(t) * v + np.sin(t) * w)
+    xy = rim[:, :2]
+    ax.plot(xy[:, 0], xy[:, 1], **line)
+    if not MplPath(xy).contains_point((0.0, 0.0)):
+        centre = np.arctan2(*xy.mean(0)[::-1])
+        angles = (np.arctan2(xy[:, 1], xy[:, 0]) - centre + np.pi) % (2 * np.pi) - np.pi
+        for end in (xy[angles.argmin()], xy[angles.argmax()]):
+            ax.plot([0, end[0]], [0, end[1]], **line)
+
+
+def _intervention_cones(intervention) -> list[tuple[np.ndarray, float, dict]]:
+    """(direction, half-angle, line style) of the regions an intervention acts on."""
+    solid = dict(color="black", lw=0.8)
+    dashed = dict(color="black", lw=0.8, ls=(0, (4, 3)))
+    if isinstance(intervention, Suppression):
+        return [(np.array(intervention.direction), float(np.arccos(intervention.falloff.a)), solid)]
+    if isinstance(intervention, Repulsion):
+        d = np.array(intervention.direction)
+        return [(d, float(np.arccos(intervention.mapper.a)), dashed), (d, float(np.arccos(intervention.mapper.b)), solid)]
+    return []
+
+
+def draw_latent_panel(ax, result: VariantResult, dims: Sequence[int | None], anchor: Sequence[float] | None = None) -> None:
+    """The 20³ RGB grid's latents on the unit sphere, seen down the third of `dims`: fill = reconstruction,
+    dot = true colour, drawn back to front. Cones mark where the variant's intervention acts."""
+    rgb = colors.latent_grid().flat_rgb
+    xyz = _project(result.latents, dims)
+    order = np.argsort(xyz[:, 2])
+    if dims[0] is not None and dims[1] is not None:
+        ax.add_patch(Circle((0, 0), 1, facecolor="#f2f2f2", edgecolor="#999999", lw=0.6, zorder=0))
+    else:
+        ax.plot([-1, 1] if dims[0] is not None else [0, 0], [0, 0] if dims[0] is not None else [-1, 1], color="#999999", lw=0.6)
+    ax.scatter(xyz[order, 0], xyz[order, 1], s=10, c=np.clip(result.latent_recon[order], 0, 1), linewidths=0, zorder=2)
+    ax.scatter(xyz[order, 0], xyz[order, 1], s=1.2, c=rgb[order], linewidths=0, zorder=2)
+    for direction, half_angle, line in _intervention_cones(result.variant.intervention):
+        _cone(ax, _project(direction, dims), half_angle, zorder=3, **line)
+    direction = getattr(result.variant.intervention, "direction", None) or anchor
+    if direction is not None and len(direction) == result.latents.shape[1]:
+        tip = _project(np.array(direction, dtype=float), dims)
+        ax.plot([tip[0]], [tip[1]], marker="x", color="black", ms=5, mew=1.2, zorder=4)
+    ax.set_xlim(-1.08, 1.08)
+    ax.set_ylim(-1.08, 1.08)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"dims ({', '.join('–' if d is None else str(d) for d in dims)})")
+
+
+@styled
+def latent_figure(result: VariantResult, dims: Iterable[Sequence[int | None]], anchor=None) -> Figure:
+    dims = list(dims)
+    fig = Figure(figsize=(2.6 * len(dims), 2.8))
+    for ax, d in zip(fig.subplots(1, len(dims), squeeze=False)[0], dims):
+        draw_latent_panel(ax, result, d, anchor)
+    fig.suptitle(f"Latent space · {result.name}")
+    return fig
+
+
+# --- colour slices ----------------------------------------------------------------------------------
+
+def _slice_image(recon: np.ndarray, true: np.ndarray, cell: int = 12, inset: int = 4) -> np.ndarray:
+    """[hue, value, 3] arrays -> an image with value increasing upwards: each cell the reconstruction,
+    with the true colour as a small centred square."""
+    img = np.repeat(np.repeat(np.clip(recon, 0, 1).transpose(1, 0, 2)[::-1], cell, 0), cell, 1)
+    lo = (cell - inset) // 2
+    for vi in range(recon.shape[1]):
+        for hi in range(recon.shape[0]):
+            r, c = (recon.shape[1] - 1 - vi) * cell + lo, hi * cell + lo
+            img[r:r + inset, c:c + inset] = true[hi, vi]
+    return img
+
+
+def draw_color_slice(ax, result: VariantResult, saturation_index: int = -1, drop_black: bool = False) -> None:
+    """Hue across, value up, at one saturation of the slice grid."""
+    grid = colors.slice_grid()
+    start = 1 if drop_black else 0
+    recon = result.slice_recon[:, saturation_index, start:]
+    true = grid.rgb[:, saturation_index, start:]
+    hues, values = grid.axes[0], grid.axes[2][start:]
+    ax.imshow(_slice_image(recon, true), extent=(-0.5, len(hues) - 0.5, -0.5, len(values) - 0.5), interpolation="nearest")
+    ticks = [i for i, h in enumerate(hues) if np.isclose(h * 3, round(h * 3))]  # red, green, blue
+    ax.set_xticks(ticks, [("Red", "Green", "Blue")[round(hues[i] * 3) % 3] for i in ticks])
+    ax.set_yticks([0, len(values) - 1], [f"{values[0]:.2g}", f"{values[-1]:.2g}"])
+    ax.set_ylabel("value")
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+
+
+@styled
+def color_slices(result: VariantResult) -> Figure:
+    """One panel per saturation of the 12 × 4 × 5 slice grid."""
+    sats = colors.slice_grid().axes[1]
+    fig = Figure(figsize=(7.5, 2.2))
+    for i, ax in enumerate(fig.subplots(1, len(sats))):
+        draw_color_slice(ax, result, i)
+        ax.set_title(f"saturation {sats[i]:.2g}")
+        if i:
+            ax.set_ylabel("")
+    fig.suptitle(f"Reconstructed colours (inset: true colour) · {result.name}")
+    return fig
+
+
+# --- error curves -----------------------------------------------------------------------------------
+
+def _colored_lines(ax, x: np.ndarray, ys: np.ndarray, rgbs: np.ndarray, lw: float = 1.3) -> None:
+    """One polyline per row of ys [n, len(x)], each segment coloured by the true colour at its start."""
+    for y, rgb in zip(ys, rgbs):
+        segments = np.stack([np.column_stack([x[:-1], y[:-1]]), np.column_stack([x[1:], y[1:]])], axis=1)
+        ax.add_collection(LineCollection(segments, colors=np.clip(rgb[:-1], 0, 1), linewidths=lw, capstyle="round"))
+    ax.set_xlim(x.min(), x.max())
+
+
+def _value_levels(n: int, count: int = 5) -> np.ndarray:
+    """Indices of `count` brightness levels from the brightest down (23, 18, 12, 7, 3 of 24)."""
+    return np.round(np.linspace(n - 1, n / 8, count)).astype(int)
+
+
+def _hue_indices(hues: np.ndarray, targets=(0.0, 1 / 3, 2 / 3)) -> list[int]:
+    return [int(np.argmin(np.abs(hues - t))) for t in targets]
+
+
+def draw_error_vs_hue(ax, result: VariantResult, ymax: float | None = None) -> None:
+    """MSE against hue at full saturation, one line per brightness level, coloured by the true colour."""
+    grid = colors.LOSS_GRIDS[result.loss_grid]()
+    levels = _value_levels(grid.shape[2])
+    _colored_lines(ax, grid.axes[0], result.loss_mse[:, -1, levels].T, grid.rgb[:, -1, levels].transpose(1, 0, 2))
+    ax.set_xticks(list(HUE_TICKS.values()) + [1.0], [n.title() for n in HUE_TICKS] + ["Red"])
+    ax.set_ylim(0, ymax if ymax is not None else 1.05 * max(result.loss_mse[:, -1, levels].max(), 1e-6))
+    ax.set_ylabel("MSE")
+    ax.set_xlabel("hue")
+
+
+def shared_ymax(results: Iterable[VariantResult]) -> float:
+    """One y-limit for the error-vs-hue panels of several variants, so they compare at a glance."""
+    return 1.05 * max(float(r.loss_mse[:, -1, _value_levels(r.loss_mse.shape[2])].max()) for r in results)
+
+
+@styled
+def error_curves(result: VariantResult) -> Figure:
+    """MSE against hue (5 brightness levels), saturation and value (red, green and blue)."""
+    grid = colors.LOSS_GRIDS[result.loss_grid]()
+    fig = Figure(figsize=(7.5, 2.2))
+    ax_h, ax_s, ax_v = fig.subplots(1, 3, sharey=True, width_ratios=(2, 1, 1))
+    draw_error_vs_hue(ax_h, result)
+    hues = _hue_indices(grid.axes[0])
+    _colored_lines(ax_s, grid.axes[1], result.loss_mse[hues, :, -1], grid.rgb[hues, :, -1])
+    _colored_lines(ax_v, grid.axes[2], result.loss_mse[hues, -1, :], grid.rgb[hues, -1, :])
+    ax_s.set_xlabel("saturation (value 1)")
+    ax_v.set_xlabel("value (saturation 1)")
+    fig.suptitle(f"Reconstruction error · {result.name}")
+    return fig
+
+
+# --- the stacked figure -------------------------------------------------------------------------------
+
+@styled
+def stacked_figure(result: VariantResult, dims: Sequence[Sequence[int | None]] = ((1, 0, 2), (1, 3, 0)),
+                   ymax: float | None = None, anchor=None) -> Figure:
+    """The paper's results figure: two latent panels, the colour slice at full saturation, error vs hue."""
+    fig = Figure(figsize=(5.0, 5.6))
+    gs = fig.add_gridspec(3, 2, height_ratios=(2.4, 1.35, 1.25))
+    for col, d in enumerate(dims[:2]):
+        draw_latent_panel(fig.add_subplot(gs[0, col]), result, d, anchor)
+    ax_slice = fig.add_subplot(gs[1, :])
+    draw_color_slice(ax_slice, result, -1, drop_black=True)
+    ax_slice.set_xticks([])
+    draw_error_vs_hue(fig.add_subplot(gs[2, :]), result, ymax)
+    fig.suptitle(result.name.title())
+    return fig
+
+
+# --- error against similarity -------------------------------------------------------------------------
+
+@styled
+def error_vs_predictor(result: VariantResult) -> Figure:
+    """Each colour of the 20³ grid in its own colour: MSE against sim(colour, red)^k (or vibrancy^k),
+    with Pearson r, R² and the fitted line."""
+    v = result.variant
+    rgb = colors.latent_grid().flat_rgb
+    x = predictor(rgb, v.metric, v.power)
+    slope, intercept = power_law_fit(x, result.latent_mse)
+    fig = Figure(figsize=(3.4, 3.0))
+    ax = fig.subplots()
+    ax.scatter(x, result.latent_mse, s=3, c=rgb, linewidths=0, alpha=0.8)
+    xs = np.array([0.0, 1.0])
+    symbol = "sim" if v.metric == "similarity" else "vib"
+    ax.plot(xs, slope * xs + intercept, color="black", lw=0.9, ls=(0, (4, 3)),
+            label=f"$r = {result.r:.2f}$, $R^2 = {result.r2:.2f}$\nMSE ≈ {slope:.3f}·{symbol}$^{{{v.power:g}}}$ {intercept:+.3f}")
+    ax.set_xlabel(f"{'similarity to red' if v.metric == 'similarity' else 'vibrancy'}$^{{{v.power:g}}}$")
+    ax.set_ylabel("MSE")
+    ax.legend(loc="upper left")
+    ax.set_title(f"Error vs {'similarity' if v.metric == 'similarity' else 'vibrancy'} · {result.name}")
+    return fig
+
+
+# --- schedules, training, seeds -------------------------------------------------------------------------
+
+@styled
+def schedule_figure(schedule: Schedule, names: Sequence[str] | None = None) -> Figure:
+    """Regularizer weights over the steps (keyframes marked), above the learning rate."""
+    steps = np.arange(schedule.length)
+    names = [n for n in (names or schedule.tracks) if n != "lr" and n in schedule.tracks]
+    fig = Figure(figsize=(6.0, 3.0))
+    ax_w, ax_lr = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    for name in names:
+        track = schedule.tracks[name]
+        (line,) = ax_w.plot(steps, schedule.values(name), label=name)
+        ax_w.plot(track.steps, track.values, "o", ms=3, color=line.get_color(), mfc="white")
+    ax_w.set_ylabel("weight")
+    ax_w.legend(loc="upper right")
+    track = schedule.tracks["lr"]
+    ax_lr.plot(steps, schedule.values("lr"), color="black")
+    ax_lr.plot(track.steps, track.values, "o", ms=3, color="black", mfc="white")
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.set_xlabel("step")
+    return fig
+
+
+@styled
+def training_curves(result: TrainResult, seed: int) -> Figure:
+    """One seed's loss terms over the steps (log scale, unweighted; gaps where a term is off) and its
+    cumulative label counts."""
+    i = result.seeds.index(seed)
+    fig = Figure(figsize=(7.0, 2.6))
+    ax_t, ax_l = fig.subplots(1, 2, width_ratios=(2, 1))
+    for name, values in result.terms.items():
+        if name == "loss":
+            continue
+        y = values[:, i].astype(float)
+        y[y <= 0] = np.nan
+        sparse = np.isnan(y).mean() > 0.5  # labelled terms: non-zero only on batches that drew a label
+        ax_t.plot(y, label=name, lw=0.8, **(dict(marker=".", ms=3, ls="none") if sparse else {}))
+    ax_t.set_yscale("log")
+    ax_t.set_xlabel("step")
+    ax_t.set_ylabel("term (unweighted)")
+    ax_t.legend(loc="lower left", ncols=2)
+    ax_t.set_title(f"Training terms · seed {seed}")
+    for name, per_step in result.label_steps.items():
+        ax_l.plot(np.cumsum(per_step[:, i]), label=name)
+    ax_l.set_xlabel("step")
+    ax_l.set_ylabel("labels seen")
+    ax_l.legend(loc="upper left")
+    return fig
+
+
+@styled
+def seed_distributions(run: RunResult) -> Figure:
+    """Box plots over seeds of the score and each validation metric; the selected seed as a red diamond,
+    the original's mean ± std as a grey band where the original reported it."""
+    runs = run.runs
+    metrics = ["score"] + [c for c in runs.columns if c.startswith("val_")]
+    published = reference.SWEEP_STATS.get(run.experiment.name, {})
+    fig = Figure(figsize=(6.0, 0.9 + 0.75 * len(metrics)))
+    for ax, metric in zip(fig.subplots(len(metrics), 1, squeeze=False)[:, 0], metrics):
+        values = runs[metric].to_numpy(float)
+        if metric in published:
+            _, _, mean, std = published[metric]
+            ax.axvspan(mean - std, mean + std, color="#cccccc", alpha=0.6, lw=0, label="original mean ± std")
+            ax.axvline(mean, color="#777777", lw=0.8)
+        ax.boxplot(values, orientation="horizontal", widths=0.6, showfliers=False,
+                   medianprops=dict(color="black"), boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+        jitter = 1 + 0.12 * np.random.default_rng(0).uniform(-1, 1, len(values))
+        ax.scatter(values, jitter, s=6, color="#0072B2", alpha=0.6, linewidths=0)
+        chosen = runs.loc[run.selected_seed, metric]
+        ax.scatter([chosen], [1], marker="D", s=28, color="#D55E00", zorder=5, label=f"selected (seed {run.selected_seed})")
+        if metric.startswith("val_") and (values > 0).all():
+            ax.set_xscale("log")
+        ax.set_yticks([1], [metric])
+        ax.tick_params(axis="y", length=0)
+    fig.axes[0].legend(loc="lower left", ncols=2, bbox_to_anchor=(0, 1.0))
+    return fig

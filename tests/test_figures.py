@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PathCollection
+
+from sca import colors, figures
+from sca.schedule import load_schedule
+
+
+def scatters(ax):
+    return [c for c in ax.collections if isinstance(c, PathCollection)]
+
+
+def test_latent_panels_draw_every_grid_colour(small_run):
+    fig = figures.latent_figure(small_run.variants["baseline"], [(1, 0, 2), (1, 3, 0), (1, None, 0)])
+    for ax in fig.axes:
+        assert all(len(c.get_offsets()) == len(colors.latent_grid()) for c in scatters(ax))
+        assert len(scatters(ax)) == 2  # reconstruction fill and true-colour dot
+
+
+def test_cones_appear_only_with_an_intervention(small_run):
+    def lines(name):
+        fig = figures.latent_figure(small_run.variants[name], [(1, 3, 0)])
+        return len(fig.axes[0].lines)
+    baseline, suppression, repulsion = lines("baseline"), lines("suppression"), lines("repulsion")
+    assert suppression > baseline and repulsion > suppression  # repulsion marks two cones
+
+
+def test_points_are_drawn_back_to_front(small_run):
+    v = small_run.variants["baseline"]
+    fig = figures.latent_figure(v, [(1, 0, 2)])
+    drawn = scatters(fig.axes[0])[0].get_offsets()
+    order = np.argsort(v.latents[:, 2])
+    assert np.allclose(drawn[:, 0], v.latents[order, 1])
+
+
+def test_stacked_figures_share_their_y_limit(small_run):
+    variants = [small_run.variants[n] for n in ("baseline", "suppression", "repulsion")]
+    ymax = figures.shared_ymax(variants)
+    limits = {figures.stacked_figure(v, ymax=ymax).axes[-1].get_ylim() for v in variants}
+    assert limits == {(0.0, ymax)}
+    fig = figures.stacked_figure(variants[1])
+    assert len(fig.axes) == 4 and fig.axes[2].images  # two spheres, the slice, the error curve
+
+
+def test_error_vs_similarity_scatter(small_run):
+    v = small_run.variants["suppression"]
+    fig = figures.error_vs_predictor(v)
+    (points,) = scatters(fig.axes[0])
+    assert len(points.get_offsets()) == len(colors.latent_grid())
+    assert f"R^2 = {v.r2:.2f}" in fig.axes[0].get_legend().get_texts()[0].get_text()
+
+
+def test_color_slices_and_error_curves(small_run):
+    v = small_run.variants["ablated"]
+    assert len(figures.color_slices(v).axes) == 4
+    fig = figures.error_curves(v)
+    hue_lines = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    assert len(hue_lines) == 5 and len(fig.axes) == 3
+
+
+def test_schedule_training_and_seed_figures(small_run):
+    schedule = load_schedule(small_run.experiment.schedule)
+    fig = figures.schedule_figure(schedule)
+    assert len(fig.axes[0].get_legend().get_texts()) == 3
+    figures.training_curves(small_run.train, small_run.selected_seed)
+    fig = figures.seed_distributions(small_run)
+    assert len(fig.axes) == 1 + sum(c.startswith("val_") for c in small_run.runs.columns)
+
+
+def test_save_writes_png_and_pdf(small_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
+    figures.save(figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "error-vs-similarity-suppression")
+    assert {p.name for p in (tmp_path / "2.4.1").iterdir()} == {"error-vs-similarity-suppression.png", "error-vs-similarity-suppression.pdf"}
+
+
+def test_out_of_range_dims_raise(small_run):
+    with pytest.raises(IndexError, match="out of range"):
+        figures.latent_figure(small_run.variants["baseline"], [(1, 0, 7)])
