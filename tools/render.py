@@ -1,0 +1,301 @@
+"""Render the book without the Quarto CLI (used by `make report` when `quarto` is not on PATH).
+
+1. Read `_quarto.yml`: title, parts and chapters.
+2. Execute each chapter: jupytext reads the .qmd as R Markdown (keeping `#|` cell options), nbclient runs it
+   from the project root. Executed notebooks are frozen in `_freeze/`, keyed by the chapter's text and the
+   package's source, so an unchanged book is not re-run (Quarto's `freeze: auto`).
+3. Turn each notebook into pandoc Markdown: cell options decide what shows (`include`, `echo`, folded code);
+   outputs become figures and tables numbered per chapter (`#| label: fig-…` / `tbl-…` with their captions);
+   `@fig-…` and `@tbl-…` become links.
+4. pandoc (3.9, from the pypandoc_binary wheel) writes one HTML page per chapter with a sidebar table of
+   contents, and the whole book as one PDF through xelatex. A Lua filter renders callouts.
+A chapter whose cell raises fails the build, naming the chapter and the cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "_book"
+FREEZE = ROOT / "_freeze"
+TOOLS = Path(__file__).parent
+XREF = re.compile(r"@((?:fig|tbl)-[A-Za-z0-9_.-]*[A-Za-z0-9_])")
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+@dataclass
+class Page:
+    source: Path  # the .qmd
+    part: str | None
+    number: int | None  # chapter number; None for the landing page
+    slug: str = ""
+    title: str = ""
+    markdown: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # label -> "Figure 2.1"
+
+    @property
+    def html_name(self) -> str:
+        return "index.html" if self.number is None else f"{self.slug}.html"
+
+
+def pandoc() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def book_pages(config: dict) -> list[Page]:
+    pages, number = [], 0
+    for entry in config["book"]["chapters"]:
+        items = [(None, entry)] if isinstance(entry, str) else [(entry["part"], c) for c in entry["chapters"]]
+        for part, path in items:
+            is_index = Path(path).stem == "index"
+            number += 0 if is_index else 1
+            page = Page(ROOT / path, part, None if is_index else number)
+            page.slug = Path(path).stem
+            pages.append(page)
+    return pages
+
+
+# --- 2. execution ----------------------------------------------------------------------------------------
+
+def source_key(text: str) -> str:
+    sys.path.insert(0, str(ROOT / "src"))
+    from sca.cache import source_digest
+
+    return hashlib.sha256((text + source_digest()).encode()).hexdigest()[:20]
+
+
+def cell_options(cell) -> dict:
+    lines = [line[3:] for line in cell.source.splitlines() if line.startswith("#| ")]
+    try:
+        return yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as e:
+        raise BuildError(f"cannot read the #| options of a cell: {e}") from e
+
+
+def execute(page: Page, timeout: int = 1200) -> nbformat.NotebookNode:
+    text = page.source.read_text()
+    frozen = FREEZE / f"{page.slug}-{source_key(text)}.ipynb"
+    if frozen.exists():
+        return nbformat.read(frozen, as_version=4)
+    nb = jupytext.reads(text, fmt="Rmd")
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    started = time.perf_counter()
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    except CellExecutionError as e:
+        failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        label = cell_options(nb.cells[failed]).get("label", "") if failed is not None else ""
+        raise BuildError(f"{page.source.relative_to(ROOT)}: cell {failed} {label!s} raised:\n{e}") from None
+    print(f"  executed {page.source.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s", flush=True)
+    FREEZE.mkdir(exist_ok=True)
+    for old in FREEZE.glob(f"{page.slug}-*.ipynb"):
+        old.unlink()
+    nbformat.write(nb, frozen)
+    return nb
+
+
+# --- 3. notebook -> Markdown --------------------------------------------------------------------------------
+
+def raw(fmt: str, text: str) -> str:
+    return f"\n```{{={fmt}}}\n{text}\n```\n"
+
+
+def latex_escape(text: str) -> str:
+    return re.sub(r"([&%$#_{}])", r"\\\1", text)
+
+
+def to_markdown(page: Page, nb, fold: bool) -> str:
+    """Markdown for pandoc, with HTML and LaTeX raw blocks for figures and tables."""
+    parts, figs, tbls = [], 0, 0
+    img_dir = OUT / "img"
+    img_dir.mkdir(parents=True, exist_ok=True)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+            continue
+        if cell.cell_type != "code":
+            continue
+        opts = cell_options(cell)
+        if opts.get("include") is False:
+            continue
+        code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("#|")).strip()
+        if opts.get("echo", True) is not False and code:
+            block = f"\n```python\n{code}\n```\n"
+            if opts.get("code-fold", fold):
+                block = raw("html", '<details class="code-fold"><summary>Code</summary>') + block + raw("html", "</details>")
+            parts.append(block)
+        if opts.get("output") is False:
+            continue
+        label = str(opts.get("label", ""))
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if output.get("output_type") == "stream":
+                parts.append(f"\n```text\n{output['text'].rstrip()}\n```\n")
+            elif "image/png" in data:
+                figs += 1
+                name = f"{page.slug}-{index}-{figs}.png"
+                (img_dir / name).write_bytes(base64.b64decode(data["image/png"]))
+                if label.startswith("fig-"):
+                    tag = f"Figure {page.number}.{figs}" if page.number else f"Figure {figs}"
+                    page.labels[label] = tag
+                    caption, alt = str(opts.get("fig-cap", "")), str(opts.get("fig-alt", opts.get("fig-cap", "")))
+                    parts.append(raw("html", f'<figure id="{label}"><img src="img/{name}" alt="{html.escape(alt)}">'
+                                             f"<figcaption><strong>{tag}</strong>: {html.escape(caption)}</figcaption></figure>"))
+                    parts.append(raw("latex", "\\begin{figure}[htbp]\\centering\n"
+                                              f"\\includegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{img_dir / name}}}\n"
+                                              f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n\\end{{figure}}"))
+                else:
+                    parts.append(raw("html", f'<img src="img/{name}" alt="">') + raw("latex", f"\\includegraphics[width=\\linewidth]{{{img_dir / name}}}"))
+            elif "text/markdown" in data:
+                parts.append("\n" + data["text/markdown"] + "\n")
+            elif "text/html" in data:
+                caption_html = caption_tex = ""
+                if label.startswith("tbl-"):
+                    tbls += 1
+                    tag = f"Table {page.number}.{tbls}" if page.number else f"Table {tbls}"
+                    page.labels[label] = tag
+                    cap = str(opts.get("tbl-cap", ""))
+                    caption_html = f'<p class="table-caption"><strong>{tag}</strong>: {html.escape(cap)}</p>'
+                    caption_tex = f"\\caption{{{latex_escape(cap)}}}\\label{{{label}}}\n"
+                parts.append(raw("html", f'<div class="table-wrap" id="{label}">{caption_html}{data["text/html"]}</div>'))
+                latex = data.get("text/latex") or "\\begin{verbatim}\n" + data.get("text/plain", "") + "\n\\end{verbatim}"
+                parts.append(raw("latex", "\\begin{table}[htbp]\\centering\\small\n" + caption_tex +
+                                 "\\begin{adjustbox}{max width=\\linewidth}\n" + latex.strip() + "\n\\end{adjustbox}\n\\end{table}"))
+            elif "text/plain" in data and output.get("output_type") == "execute_result":
+                parts.append(f"\n```text\n{data['text/plain']}\n```\n")
+    text = "\n".join(parts)
+    heading = re.search(r"^# (.+?)(\s*\{[^}]*\})?\s*$", text, re.M)
+    page.title = heading.group(1).strip() if heading else page.slug
+    return text
+
+
+def resolve_refs(pages: list[Page], target: str) -> None:
+    """Replace @fig-… / @tbl-… with numbered links; an unknown label fails the build."""
+    where = {label: (page, tag) for page in pages for label, tag in page.labels.items()}
+    for page in pages:
+        def link(m):
+            if m.group(1) not in where:
+                raise BuildError(f"{page.source.relative_to(ROOT)}: unknown cross-reference @{m.group(1)}")
+            other, tag = where[m.group(1)]
+            href = f"#{m.group(1)}" if other is page or target == "pdf" else f"{other.html_name}#{m.group(1)}"
+            return f"[{tag}]({href})"
+        page.markdown = XREF.sub(link, page.markdown)
+
+
+# --- 4. pandoc ----------------------------------------------------------------------------------------------
+
+def run_pandoc(args: list[str], text: str) -> None:
+    done = subprocess.run([pandoc(), *args], input=text, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise BuildError(f"pandoc {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+
+
+def sidebar(pages: list[Page], current: Page, title: str) -> str:
+    items, part = [f'<p class="book-title"><a href="index.html">{html.escape(title)}</a></p><ul>'], None
+    for page in pages:
+        if page.part != part and page.part:
+            items.append(f'<li class="part">{html.escape(page.part)}</li>')
+        part = page.part
+        number = f"{page.number}&nbsp; " if page.number else ""
+        cls = ' class="active"' if page is current else ""
+        items.append(f'<li{cls}><a href="{page.html_name}">{number}{html.escape(page.title)}</a></li>')
+    return "\n".join(items + ["</ul>"])
+
+
+def write_html(pages: list[Page], config: dict) -> None:
+    title = config["book"]["title"]
+    shutil.copy(TOOLS / "book.css", OUT / "book.css")
+    for i, page in enumerate(pages):
+        nav = {"prev": pages[i - 1] if i else None, "next": pages[i + 1] if i + 1 < len(pages) else None}
+        args = ["-f", "markdown", "-t", "html5", "-s", "--mathml", "--section-divs", "--lua-filter", str(TOOLS / "callouts.lua"),
+                "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
+                "--template", str(TOOLS / "page.html"), "--toc", "--toc-depth=3", "-o", str(OUT / page.html_name),
+                "-M", f"pagetitle={page.title} – {title}", "-V", f"sidebar={sidebar(pages, page, title)}",
+                "--shift-heading-level-by=0"]
+        for key, other in nav.items():
+            if other:
+                args += ["-V", f"{key}={other.html_name}", "-V", f"{key}-title={other.title}"]
+        text = page.markdown if page.number else f"# {title}\n\n" + re.sub(r"^# .*$", "", page.markdown, count=1, flags=re.M)
+        if page.number:
+            text = re.sub(r"^# (.+?)\s*$", lambda m: f"# {page.number}&nbsp; {m.group(1)}", text, count=1, flags=re.M)
+        run_pandoc(args, text)
+
+
+def write_pdf(pages: list[Page], config: dict) -> Path:
+    sys.path.insert(0, str(ROOT / "src"))
+    from sca.tables import PREAMBLE
+
+    book = config["book"]
+    chunks, part = [], None
+    for page in pages:
+        text = page.markdown
+        if page.number is None:  # the landing page becomes the preface
+            text = re.sub(r"^# .*$", "# Preface {.unnumbered}", text, count=1, flags=re.M)
+        elif page.part != part and page.part:
+            chunks.append(f"\n# {page.part}\n")
+        part = page.part
+        chunks.append(re.sub(r"^(#+) ", r"#\1 ", text, flags=re.M))  # chapters sit under parts
+    pdf = OUT / f"{config['book'].get('output-file', 'book')}.pdf"
+    header = OUT / "pdf-header.tex"
+    header.write_text(PREAMBLE + "\\usepackage{adjustbox}\n\\usepackage{graphicx}\n")
+    run_pandoc(["-f", "markdown", "-o", str(pdf), "--pdf-engine=xelatex", "--toc", "--number-sections",
+                "--top-level-division=part", "-V", "documentclass=report", "-V", "geometry:margin=2.2cm",
+                "-V", "colorlinks=true", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
+                "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
+                "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}",
+                "-M", f"date={book.get('date', '')}"], "\n\n".join(chunks))
+    return pdf
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-pdf", action="store_true", help="HTML only")
+    parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
+    args = parser.parse_args(argv)
+    config = yaml.safe_load(Path(args.config).read_text())
+    fold = config.get("format", {}).get("html", {}).get("code-fold", True)
+    pages = book_pages(config)
+    OUT.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    try:
+        for page in pages:
+            page.markdown = to_markdown(page, execute(page), fold)
+        html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
+        resolve_refs(html_pages, "html")
+        write_html(html_pages, config)
+        print(f"  wrote {OUT / 'index.html'} and {len(pages) - 1} chapter pages", flush=True)
+        if not args.no_pdf:
+            resolve_refs(pages, "pdf")
+            print(f"  wrote {write_pdf(pages, config)}", flush=True)
+    except BuildError as e:
+        print(f"render: {e}", file=sys.stderr)
+        return 1
+    print(f"rendered in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
