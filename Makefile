@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # A TeX engine, to prove the LaTeX tables compile (Debian packages, ~200 MB; skipped when present).
-TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-science texlive-xetex lmodern
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-science texlive-xetex lmodern fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 tex:
 	@command -v xelatex >/dev/null || { $(SUDO) apt-get update -qq && \

@@ -124,7 +124,8 @@ def raw(fmt: str, text: str) -> str:
 
 
 def latex_escape(text: str) -> str:
-    return re.sub(r"([&%$#_{}])", r"\\\1", text)
+    text = re.sub(r"([&%$#_{}])", r"\\\1", text)
+    return text.replace("^", r"\textasciicircum{}").replace("~", r"\textasciitilde{}")
 
 
 def to_markdown(page: Page, nb, fold: bool) -> str:
@@ -263,7 +264,8 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
     header.write_text(PREAMBLE + "\\usepackage{adjustbox}\n\\usepackage{graphicx}\n")
     run_pandoc(["-f", "markdown", "-o", str(pdf), "--pdf-engine=xelatex", "--toc", "--number-sections",
                 "--top-level-division=part", "-V", "documentclass=report", "-V", "geometry:margin=2.2cm",
-                "-V", "colorlinks=true", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
+                "-V", "colorlinks=true", "-V", "mainfont=DejaVu Serif", "-V", "sansfont=DejaVu Sans",
+                "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
                 "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
                 "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}",
                 "-M", f"date={book.get('date', '')}"], "\n\n".join(chunks))
