@@ -1,10 +1,10 @@
-# Everything a bare machine with Python 3.11 needs: `make test`, `make run`.
+# Everything a bare machine with Python 3.11 needs: `make test`, `make report`.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install tex test run bench clean clean-cache
+.PHONY: install tex browser test report run bench clean clean-cache
 
 install: $(STAMP)
 
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,report]'
 	touch $(STAMP)
 
 # A TeX engine, to prove the LaTeX tables compile (Debian packages, ~200 MB; skipped when present).
@@ -23,8 +23,17 @@ tex:
 	@command -v xelatex >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; }
 
-test: install tex
+# Headless Chromium, for the test that opens the rendered book (Debian package).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: install tex browser
 	$(PY) -m pytest
+
+# The book, HTML and PDF, in _book/: with Quarto where it is installed, otherwise tools/render.py.
+report: install tex
+	@if command -v quarto >/dev/null; then quarto render; else $(PY) tools/render.py; fi
 
 run: install
 	$(PY) -m sca run 2.4.1 --seeds 0-59 --out runs/2.4.1
@@ -36,4 +45,4 @@ clean-cache:
 	rm -rf .cache/sca
 
 clean: clean-cache
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache _book _freeze

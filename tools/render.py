@@ -95,10 +95,14 @@ def cell_options(cell) -> dict:
         raise BuildError(f"cannot read the #| options of a cell: {e}") from e
 
 
-def execute(page: Page, timeout: int = 1200) -> nbformat.NotebookNode:
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.NotebookNode:
     text = page.source.read_text()
     frozen = FREEZE / f"{page.slug}-{source_key(text)}.ipynb"
-    if frozen.exists():
+    if frozen.exists() and not fresh:
         return nbformat.read(frozen, as_version=4)
     nb = jupytext.reads(text, fmt="Rmd")
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -108,8 +112,8 @@ def execute(page: Page, timeout: int = 1200) -> nbformat.NotebookNode:
     except CellExecutionError as e:
         failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         label = cell_options(nb.cells[failed]).get("label", "") if failed is not None else ""
-        raise BuildError(f"{page.source.relative_to(ROOT)}: cell {failed} {label!s} raised:\n{e}") from None
-    print(f"  executed {page.source.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s", flush=True)
+        raise BuildError(f"{rel(page.source)}: cell {failed} {label!s} raised:\n{e}") from None
+    print(f"  executed {rel(page.source)} in {time.perf_counter() - started:.0f} s", flush=True)
     FREEZE.mkdir(exist_ok=True)
     for old in FREEZE.glob(f"{page.slug}-*.ipynb"):
         old.unlink()
@@ -199,7 +203,7 @@ def resolve_refs(pages: list[Page], target: str) -> None:
     for page in pages:
         def link(m):
             if m.group(1) not in where:
-                raise BuildError(f"{page.source.relative_to(ROOT)}: unknown cross-reference @{m.group(1)}")
+                raise BuildError(f"{rel(page.source)}: unknown cross-reference @{m.group(1)}")
             other, tag = where[m.group(1)]
             href = f"#{m.group(1)}" if other is page or target == "pdf" else f"{other.html_name}#{m.group(1)}"
             return f"[{tag}]({href})"
@@ -276,6 +280,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-pdf", action="store_true", help="HTML only")
     parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
+    parser.add_argument("--fresh", action="store_true", help="execute every chapter even if a frozen result exists")
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text())
     fold = config.get("format", {}).get("html", {}).get("code-fold", True)
@@ -284,7 +289,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     try:
         for page in pages:
-            page.markdown = to_markdown(page, execute(page), fold)
+            page.markdown = to_markdown(page, execute(page, args.fresh), fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")
         write_html(html_pages, config)

@@ -1,0 +1,143 @@
+"""The book: its sources lint clean, every chapter executes and renders (as `make report` does, without
+Quarto), a failing cell fails the build by name, and a headless browser finds every image and reference."""
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "_book"
+CONFIG = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+
+
+def sources() -> list[Path]:
+    files = []
+    for entry in CONFIG["book"]["chapters"]:
+        files += [entry] if isinstance(entry, str) else entry["chapters"]
+    return [ROOT / f for f in files]
+
+
+def cells(path: Path) -> list[dict]:
+    """The #| options of every python cell of a .qmd."""
+    blocks = re.findall(r"```\{python\}\n(.*?)```", path.read_text(), re.S)
+    return [yaml.safe_load("\n".join(line[3:] for line in b.splitlines() if line.startswith("#| "))) or {} for b in blocks]
+
+
+def test_config_is_a_quarto_book_with_parts():
+    assert CONFIG["project"]["type"] == "book" and CONFIG["project"]["output-dir"] == "_book"
+    assert CONFIG["execute"]["freeze"] == "auto" and {"html", "pdf"} <= set(CONFIG["format"])
+    assert [e["part"] for e in CONFIG["book"]["chapters"] if isinstance(e, dict)]
+    assert all(p.exists() for p in sources()) and (ROOT / CONFIG["bibliography"]).exists()
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: p.name)
+def test_every_cell_is_labelled_and_every_figure_captioned(path):
+    opts = cells(path)
+    labels = [o.get("label") for o in opts]
+    assert all(labels) and len(set(labels)) == len(labels)
+    assert opts[0].get("include") is False  # a hidden setup cell opens every chapter
+    for o in opts:
+        if str(o["label"]).startswith("fig-"):
+            assert o.get("fig-cap") and o.get("fig-alt"), o["label"]
+        if str(o["label"]).startswith("tbl-"):
+            assert o.get("tbl-cap"), o["label"]
+
+
+def test_sources_lint_clean_against_quartos_schema():
+    panache = Path(sys.executable).with_name("panache")
+    done = subprocess.run([str(panache), "lint", "--message-format", "short", "_quarto.yml", *map(str, sources())],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    """Execute every chapter afresh and render HTML and PDF, as `make report` does."""
+    done = subprocess.run([sys.executable, "tools/render.py", "--fresh"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+def test_book_renders_every_page_and_the_pdf(rendered):
+    assert (BOOK / "index.html").exists()
+    for path in sources()[1:]:
+        assert (BOOK / f"{path.stem}.html").exists()
+    pdf = BOOK / f"{CONFIG['book']['output-file']}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 500_000
+
+
+def test_a_failing_cell_fails_the_build_naming_chapter_and_cell(tmp_path):
+    bad = tmp_path / "broken.qmd"
+    bad.write_text("# Broken\n\n```{python}\n#| label: setup\n#| include: false\nx = 1\n```\n\n"
+                   "```{python}\n#| label: boom\nraise ValueError('on purpose')\n```\n")
+    config = {**CONFIG, "book": {**CONFIG["book"], "chapters": ["index.qmd", str(bad)]}}
+    cfg = tmp_path / "_quarto.yml"
+    cfg.write_text(yaml.safe_dump(config))
+    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1
+    assert "broken.qmd" in done.stderr and "boom" in done.stderr and "on purpose" in done.stderr
+
+
+class Page(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__()
+        self.ids, self.hrefs, self.text, self.body = set(), [], [], {}
+        self._skip = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+        if tag == "body":
+            self.body = a
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+def browse(page: str) -> Page:
+    """The page's DOM after load, from headless Chromium."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed (make test installs it)"
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                           f"--user-data-dir={BOOK / '.chromium'}", "--virtual-time-budget=5000", "--dump-dom",
+                           (BOOK / page).as_uri()], capture_output=True, text=True, timeout=120)
+    return Page(done.stdout)
+
+
+@pytest.mark.parametrize("page", ["index.html", "anchored.html"])
+def test_the_browser_finds_every_image_and_reference(rendered, page):
+    dom = browse(page)
+    assert dom.body.get("data-broken-images") == "0"  # set by the page's script once everything has loaded
+    assert int(dom.body["data-images"]) > 0 or page == "index.html"
+    text = " ".join(dom.text)
+    assert "#|" not in text and "{python}" not in text
+    for href in dom.hrefs:
+        target, _, anchor = href.partition("#")
+        if href.startswith(("http", "mailto")):
+            continue
+        if target:
+            assert (BOOK / target).exists(), href
+        if anchor:
+            ids = dom.ids if not target or target == page else Page((BOOK / target).read_text()).ids
+            assert anchor in ids, href
+    if page != "index.html":
+        assert re.search(r"Figure \d+\.\d+", text) and re.search(r"Table \d+\.\d+", text)
