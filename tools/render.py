@@ -18,7 +18,6 @@ import argparse
 import base64
 import hashlib
 import html
-import json
 import re
 import shutil
 import subprocess
