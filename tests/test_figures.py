@@ -53,6 +53,7 @@ def test_error_vs_similarity_scatter(small_run):
 def test_color_slices_and_error_curves(small_run):
     v = small_run.variants["ablated"]
     assert len(figures.color_slices(v).axes) == 4
+    assert len(figures.color_slices(*small_run.variants.values()).axes) == 4 * len(small_run.variants)
     fig = figures.error_curves(v)
     hue_lines = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
     assert len(hue_lines) == 5 and len(fig.axes) == 3

@@ -165,16 +165,19 @@ def draw_color_slice(ax, result: VariantResult, saturation_index: int = -1, drop
 
 
 @styled
-def color_slices(result: VariantResult) -> Figure:
-    """One panel per saturation of the 12 × 4 × 5 slice grid."""
+def color_slices(*results: VariantResult) -> Figure:
+    """The 12 × 4 × 5 slice grid reconstructed: one row per variant, one panel per saturation."""
     sats = colors.slice_grid().axes[1]
-    fig = Figure(figsize=(7.5, 2.2))
-    for i, ax in enumerate(fig.subplots(1, len(sats))):
-        draw_color_slice(ax, result, i)
-        ax.set_title(f"saturation {sats[i]:.2g}")
-        if i:
-            ax.set_ylabel("")
-    fig.suptitle(f"Reconstructed colours (inset: true colour) · {result.name}")
+    fig = Figure(figsize=(7.5, 0.4 + 1.55 * len(results)))
+    axes = fig.subplots(len(results), len(sats), squeeze=False)
+    for row, result in zip(axes, results):
+        for i, ax in enumerate(row):
+            draw_color_slice(ax, result, i)
+            ax.set_title(f"saturation {sats[i]:.2g}" if result is results[0] else "")
+            ax.set_ylabel(result.name if i == 0 else "")
+            if result is not results[-1]:
+                ax.set_xticks([])
+    fig.suptitle("Reconstructed colours (inset: true colour)")
     return fig
 
 

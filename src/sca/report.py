@@ -7,6 +7,7 @@ with our numbers and the published ones side by side.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 import pandas as pd
@@ -146,8 +147,9 @@ def similarity_figure(r: RunResult, variant: str) -> Image:
     return _show(figures.error_vs_predictor(r.variants[variant]), r, f"error-vs-{kind}-{variant}")
 
 
-def slices_figure(r: RunResult, variant: str) -> Image:
-    return _show(figures.color_slices(r.variants[variant]), r, f"color-slices-{variant}")
+def slices_figure(r: RunResult) -> Image:
+    """Reconstructions of the colour-slice grid under every variant, one row each."""
+    return _show(figures.color_slices(*r.variants.values()), r, "color-slices")
 
 
 def curves_figure(r: RunResult, variant: str) -> Image:
@@ -161,6 +163,8 @@ def color_table(r: RunResult) -> Table:
     caption = f"Change in reconstruction error by colour, experiment {name}, selected seed {r.selected_seed}"
     tex = tables.latex_table(r.variants, figures.figures_dir() / name / "table-error-by-colour.tex",
                              caption=caption, label=f"tab:{name}-error-by-colour")
+    if shutil.which("xelatex"):  # also a PDF of it, to check the table at a glance (needs TeX)
+        tables.compile_table(tex)
     latex = tex.read_text().replace(r"\begin{table}", "").replace(r"\end{table}", "")
     latex = "\n".join(line for line in latex.splitlines() if not line.strip().startswith((r"\caption", r"\label", r"\centering")))
     return Table(tables.styled_table(r.variants).to_html(), latex)
