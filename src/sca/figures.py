@@ -168,7 +168,7 @@ def draw_color_slice(ax, result: VariantResult, saturation_index: int = -1, drop
 def color_slices(*results: VariantResult) -> Figure:
     """The 12 × 4 × 5 slice grid reconstructed: one row per variant, one panel per saturation."""
     sats = colors.slice_grid().axes[1]
-    fig = Figure(figsize=(7.5, 0.4 + 1.55 * len(results)))
+    fig = Figure(figsize=(7.5, 0.45 + 1.0 * len(results)))
     axes = fig.subplots(len(results), len(sats), squeeze=False)
     for row, result in zip(axes, results):
         for i, ax in enumerate(row):
