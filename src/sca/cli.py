@@ -59,9 +59,8 @@ def _run(args) -> int:
     if len(scores) > 1:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(compare_statistics(result).round(4).to_string(na_rep="-"))
-    base = result.variants["baseline"].named
     for name, v in result.variants.items():
-        print(f"  {name:<12} red Δ {v.named['red'] - base['red']:+.3f}  cyan Δ {v.named['cyan'] - base['cyan']:+.3f}  "
+        print(f"  {name:<12} red Δ {result.delta(name, 'red'):+.3f}  cyan Δ {result.delta(name, 'cyan'):+.3f}  "
               f"R² {v.r2:.2f}  max {v.max_mse:.3g}  median {v.median_mse:.2g}")
     print(f"wrote {out / 'summary.json'}")
     return 0

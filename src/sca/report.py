@@ -118,10 +118,6 @@ def sweep_sentence(r: RunResult) -> Markdown:
 
 # --- the selected model --------------------------------------------------------------------------------
 
-def variants(r: RunResult) -> list[str]:
-    return list(r.variants)
-
-
 def stacked_figure(r: RunResult, variant: str) -> Image:
     """The paper's results figure for one variant; error axes shared by the variants that share a scale
     (inference-time interventions and the baseline; surgery has its own)."""
@@ -152,10 +148,6 @@ def slices_figure(r: RunResult) -> Image:
     return _show(figures.color_slices(*r.variants.values()), r, "color-slices")
 
 
-def curves_figure(r: RunResult, variant: str) -> Image:
-    return _show(figures.error_curves(r.variants[variant]), r, f"error-curves-{variant}")
-
-
 def color_table(r: RunResult) -> Table:
     """Per named colour: baseline MSE, and each variant's MSE and Δ (heat-shaded in HTML). Also written
     to figures/<experiment>/table-error-by-colour.tex for papers."""
@@ -174,13 +166,12 @@ def headline_table(r: RunResult) -> Table:
     """Red and cyan Δ and R² per variant: ours, the original's selected model, and the original code
     re-run with another random stream."""
     name = r.experiment.name
-    base = r.variants["baseline"].named
     rows = []
     for variant, v in r.variants.items():
         if variant == "baseline":
             continue
-        row = {"variant": VARIANT_LABEL[variant], "red Δ": v.named["red"] - base["red"],
-               "cyan Δ": v.named["cyan"] - base["cyan"], "R²": v.r2,
+        row = {"variant": VARIANT_LABEL[variant], "red Δ": r.delta(variant, "red"),
+               "cyan Δ": r.delta(variant, "cyan"), "R²": v.r2,
                "predictor": f"{'sim' if v.variant.metric == 'similarity' else 'vib'}^{v.variant.power:g}"}
         for source, data in (("original", reference.HEADLINE), ("re-run", reference.RERUN_HEADLINE)):
             values = data.get(name, {}).get(variant)
@@ -194,12 +185,11 @@ def headline_table(r: RunResult) -> Table:
 def verdict(r: RunResult) -> Markdown:
     """Where our selected model agrees with the original and where not, by how much, computed."""
     name = r.experiment.name
-    base = r.variants["baseline"].named
     lines = []
     for variant, v in r.variants.items():
         if variant == "baseline" or name not in reference.HEADLINE or variant not in reference.HEADLINE[name]:
             continue
-        red, cyan, r2 = v.named["red"] - base["red"], v.named["cyan"] - base["cyan"], v.r2
+        red, cyan, r2 = r.delta(variant, "red"), r.delta(variant, "cyan"), v.r2
         p_red, p_cyan, p_r2 = reference.HEADLINE[name][variant]
         rerun = reference.RERUN_HEADLINE.get(name, {}).get(variant)
         gap = red - p_red
@@ -214,7 +204,6 @@ def verdict(r: RunResult) -> Markdown:
 def bounds_sentence(r: RunResult) -> Markdown:
     """Red's error under suppression and surgery against the paper's analytic reference values:
     1/4 if suppressed red decodes to mid-grey, 1/3 if ablated red decodes to a random colour."""
-    base = r.variants["baseline"].named["red"]
     parts = []
     for variant, v in r.variants.items():
         if isinstance(v.variant.intervention, Suppression):
@@ -223,7 +212,7 @@ def bounds_sentence(r: RunResult) -> Markdown:
             bound, label = ablation_bound(), "1/3"
         else:
             continue
-        parts.append(f"{VARIANT_LABEL[variant]} raises red's error by {v.named['red'] - base:.3f} "
+        parts.append(f"{VARIANT_LABEL[variant]} raises red's error by {r.delta(variant, 'red'):.3f} "
                      f"(reference value {label} = {bound:.3f})")
     return Markdown(("For the selected model, " + "; ".join(parts) + ".") if parts else "")
 
@@ -239,12 +228,12 @@ def book_headline() -> Table:
     rows = []
     for name, model, variant in HEADLINE_ROWS:
         r = load(name)
-        v, base = r.variants[variant], r.variants["baseline"].named
+        v = r.variants[variant]
         p_red, p_cyan, _ = reference.HEADLINE[name][variant]
         p_r2 = reference.PAPER_R2[(name, variant)]
         rows.append({"model": f"{model} ({name})", "intervention": VARIANT_LABEL[variant],
-                     "red Δ paper": p_red, "red Δ ours": v.named["red"] - base["red"],
-                     "cyan Δ paper": p_cyan, "cyan Δ ours": v.named["cyan"] - base["cyan"],
+                     "red Δ paper": p_red, "red Δ ours": r.delta(variant, "red"),
+                     "cyan Δ paper": p_cyan, "cyan Δ ours": r.delta(variant, "cyan"),
                      "R² paper": p_r2, "R² ours": v.r2})
     df = pd.DataFrame(rows)
     return _table(df, {c: "{:+.3f}" if "Δ" in c else "{:.2f}" for c in df.columns if c not in ("model", "intervention")})

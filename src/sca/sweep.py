@@ -101,6 +101,10 @@ class RunResult:
     selected_seed: int
     variants: dict[str, VariantResult]
 
+    def delta(self, variant: str, colour: str) -> float:
+        """Change in a named colour's MSE under a variant, from the selected model's baseline."""
+        return float(self.variants[variant].named[colour] - self.variants["baseline"].named[colour])
+
     @property
     def selected_model(self) -> ColorAutoencoder:
         return self.train.model.seeds(self.train.seeds.index(self.selected_seed))

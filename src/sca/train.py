@@ -98,7 +98,7 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     seeds = list(seeds)
     schedule: Schedule = load_schedule(experiment.schedule)
     data, val_data = training_data(experiment.data), validation_data(experiment.data)
-    regs = [r for r in experiment.regularizers]
+    regs = list(experiment.regularizers)
     for r in regs:
         r.check(experiment.model.latent)
         unknown = [lab for lab in r.labels if lab not in data.label_names]
