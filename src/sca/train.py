@@ -17,6 +17,7 @@ import torch
 
 from .data import ColorData, training_data, validation_data
 from .model import ColorAutoencoder
+from .optim import SeedAdam
 from .regularizers import Regularizer
 from .schedule import Schedule, load_schedule
 from .stream import RandomStream, TorchStream
@@ -117,7 +118,7 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     lr = schedule.values("lr")[rows]
     weights = {r.name: schedule.weight(r.name)[rows] for r in regs}
     weights_f32 = {name: w.astype(np.float32).tolist() for name, w in weights.items()}  # as the original: float32
-    opt = torch.optim.Adam(model.parameters(), lr=float(lr[0]), foreach=False, fused=True)
+    opt = SeedAdam(model.parameters())
 
     # Everything random is drawn already, so every batch and label is known up front.
     inputs = data.rgb[indices]  # [steps, S, B, 3]
@@ -151,11 +152,9 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
             loss = loss + w * term
         records["recon"].append(recon.detach())
         records["loss"].append(loss.detach())
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         loss.sum().backward()
-        for group in opt.param_groups:
-            group["lr"] = float(lr[t])
-        opt.step()
+        opt.step(float(lr[t]))
 
     zeros = torch.zeros(len(seeds))
     terms = {k: torch.stack([zeros if v is None else v for v in vs]).numpy() for k, vs in records.items()}
