@@ -49,10 +49,11 @@ def test_blank_cells_before_the_first_key_hold_the_first_value_and_the_last_valu
     assert anchor[0] == 0 and anchor[248] == pytest.approx(0.1) and anchor[750] == pytest.approx(0.12)
 
 
-def test_a_regularizer_without_a_column_runs_at_weight_one():
-    s = load_schedule("2.2.csv")
-    assert "reg-planar" not in s
-    assert np.all(s.weight("reg-planar") == 1.0)
+def test_a_file_in_the_working_directory_never_replaces_a_package_schedule(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "2.4.1.csv").write_text("STEP,lr,separate,anchor,subspace\n0,1e6,0,0,0\n10,1e6,0,0,0\n")
+    assert load_schedule("2.4.1.csv").length == 1501
+    assert load_schedule("./2.4.1.csv").length == 11  # a schedule of one's own is an explicit path
 
 
 def test_log_space_and_step_interpolation():

@@ -2,9 +2,11 @@
 
 The key hashes the experiment's full config, its schedule file's contents, the seeds, the random
 stream, and the contents of every source file of this package, so that any code change makes a
-fresh key and a stale result can never be served. Entries are written atomically (temp file, then
-rename) with a SHA-256 of their payload in the header; a truncated or corrupt entry is reported with
-a warning and rebuilt, never used.
+fresh key and a stale result can never be served. Entries are written atomically (a uniquely named
+temp file, then rename) with a SHA-256 of their payload in the header, and record their own key; a
+truncated, corrupt or misplaced entry is reported with a warning and rebuilt, never used. The cache
+is an optimisation: when it cannot be read or written, the run says so and its result is returned all
+the same.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tempfile
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -22,12 +25,12 @@ import torch
 from .schedule import load_schedule
 
 PACKAGE_DIR = Path(__file__).parent
-MAGIC = b"SCA-CACHE-1 "
+MAGIC = b"SCA-CACHE-2 "
 T = TypeVar("T")
 
 
 class CacheWarning(UserWarning):
-    """A cache entry could not be used and was rebuilt."""
+    """A cache entry could not be used or stored; the run went on without it."""
 
 
 class CorruptCacheEntry(Exception):
@@ -50,6 +53,7 @@ def source_digest() -> str:
 
 
 def run_key(experiment, seeds, stream) -> str:
+    """SHA-256 of everything that determines a run's result."""
     schedule = load_schedule(experiment.schedule)
     parts = [
         repr(experiment),
@@ -61,22 +65,33 @@ def run_key(experiment, seeds, stream) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def save(path: Path, obj) -> None:
-    """Write obj atomically: a header with the payload's SHA-256, then the payload."""
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    payload = buf.getvalue()
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a uniquely named temp file beside it, then rename: readers see
+    the old file or the new one, never half of one, and concurrent writers do not collide."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
-def load(path: Path):
-    """Read an entry written by `save`; raise CorruptCacheEntry if it is truncated or altered."""
+def save(path: Path, obj, key: str) -> None:
+    """Store obj under `key`: a header with the payload's SHA-256, then the payload (key and object)."""
+    buf = io.BytesIO()
+    torch.save({"key": key, "value": obj}, buf)
+    payload = buf.getvalue()
+    atomic_write(path, MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+
+
+def load(path: Path, key: str | None = None):
+    """Read an entry written by `save`; raise CorruptCacheEntry if it is truncated, altered, or (with
+    `key`) was stored under another key."""
     data = path.read_bytes()
     header, sep, payload = data.partition(b"\n")
     if not header.startswith(MAGIC) or not sep:
@@ -84,18 +99,43 @@ def load(path: Path):
     if hashlib.sha256(payload).hexdigest().encode() != header[len(MAGIC):]:
         raise CorruptCacheEntry("checksum mismatch (truncated or altered)")
     try:
-        return torch.load(io.BytesIO(payload), weights_only=False)
+        entry = torch.load(io.BytesIO(payload), weights_only=False)
     except Exception as e:  # a payload that passes the checksum but does not unpickle (e.g. renamed classes)
         raise CorruptCacheEntry(f"cannot unpickle: {e}") from e
+    if not isinstance(entry, dict) or "key" not in entry:
+        raise CorruptCacheEntry("no key recorded")
+    if key is not None and entry["key"] != key:
+        raise CorruptCacheEntry(f"it was stored under key {entry['key'][:12]}…, not {key[:12]}…")
+    return entry["value"]
 
 
-def cached(path: Path, compute: Callable[[], T]) -> T:
-    """Load `path` if it holds a sound entry; otherwise compute, store and return."""
+def check_writable(folder: Path) -> bool:
+    """Whether results can be stored in `folder`; warns (naming it) when not, before any long work."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+        return True
+    except OSError as e:
+        warnings.warn(f"cache folder {folder} is not writable ({e}); results will be computed but not cached",
+                      CacheWarning, stacklevel=3)
+        return False
+
+
+def cached(path: Path, key: str, compute: Callable[[], T]) -> T:
+    """Load `path` if it holds a sound entry for `key`; otherwise compute, try to store, and return."""
     if path.exists():
         try:
-            return load(path)
+            return load(path, key)
         except (CorruptCacheEntry, OSError) as e:
             warnings.warn(f"cache entry {path} is unusable ({e}); recomputing it", CacheWarning, stacklevel=2)
+    writable = check_writable(path.parent)
     result = compute()
-    save(path, result)
+    if writable:
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a directory")
+            save(path, result, key)
+        except OSError as e:
+            warnings.warn(f"could not store the result in cache entry {path} ({e}); it is returned uncached",
+                          CacheWarning, stacklevel=2)
     return result

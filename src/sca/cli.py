@@ -5,25 +5,40 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from . import experiments
+from .cache import atomic_write
+from .train import TrainingFailed, check_seeds
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'0-59', '3,7,11' or '0-4,10' -> a list of seeds."""
+    """'0-59', '3,7,11' or '0-4,10' -> a list of distinct seeds, in the order given.
+
+    Rejects, naming the part: anything but N or A-B parts (e.g. '0-', '-3', '1-2-3'), reversed ranges
+    ('5-2'), and seeds given twice ('1,1', '0-5,3')."""
     seeds = []
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not m:
+            raise argparse.ArgumentTypeError(f"cannot read {part!r} in seeds {text!r}: use e.g. 0-59, 3,7,11 or 0-4,10")
+        lo, hi = int(m[1]), int(m[2]) if m[2] is not None else None
+        if hi is not None and hi < lo:
+            raise argparse.ArgumentTypeError(f"seed range {part.strip()!r} runs backwards: write {hi}-{lo}")
+        seeds += list(range(lo, hi + 1)) if hi is not None else [lo]
+        if len(seeds) > MAX_SEEDS:
+            raise argparse.ArgumentTypeError(f"seeds {text!r}: more than {MAX_SEEDS} seeds in one run")
     try:
-        for part in text.split(","):
-            lo, _, hi = part.strip().partition("-")
-            seeds += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"cannot read seeds {text!r}: use e.g. 0-59 or 3,7,11") from None
-    if not seeds or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"seeds {text!r}: need at least one seed, all >= 0")
-    return seeds
+        return check_seeds(seeds)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"seeds {text!r}: {e}") from None
+
+
+MAX_SEEDS = 1_000_000  # parsing stops here; whether the machine can train them is checked before training
 
 
 def _list(_args) -> int:
@@ -39,15 +54,13 @@ def _run(args) -> int:
 
     exp = experiments.get(args.experiment)
     seeds = args.seeds if args.seeds is not None else list(exp.seeds)
+    out = Path(args.out or f"runs/{exp.name}")
+    _check_output_folder(out)
     started = time.perf_counter()
     result = run(exp, seeds, progress=sys.stderr.isatty() and not os.environ.get("CI"), cache=not args.no_cache)
     elapsed = time.perf_counter() - started
     summary = result.summary() | {"wall_time_s": elapsed}
-    out = Path(args.out or f"runs/{exp.name}")
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    tmp.replace(out / "summary.json")
+    atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
 
     scores = result.runs["score"]
     print(f"{exp.name} {exp.title}: {len(seeds)} seeds in {elapsed:.1f} s")
@@ -66,6 +79,15 @@ def _run(args) -> int:
     return 0
 
 
+def _check_output_folder(out: Path) -> None:
+    """Fail before training if the summary could not be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as e:
+        raise OSError(f"cannot write to the output folder {out}: {e.strerror or e}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sca", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except KeyError as e:
-        parser.exit(2, f"sca: {e.args[0]}\n")
+    except KeyError as e:  # an unknown name; its message lists the known ones
+        parser.exit(2, f"sca: error: {e.args[0]}\n")
+    except (ValueError, OSError, MemoryError, TrainingFailed) as e:  # bad input, files, memory, a diverged run
+        parser.exit(2, f"sca: error: {e}\n")
 
 
 if __name__ == "__main__":

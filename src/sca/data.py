@@ -6,6 +6,7 @@ fresh Bernoulli label is drawn every time the colour appears in a batch. Validat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,10 @@ class Label:
     def __post_init__(self):
         if self.attribute not in ATTRIBUTES:
             raise ValueError(f"Label: unknown attribute {self.attribute!r}; known: {', '.join(ATTRIBUTES)}")
+        if not 0 <= self.scale <= 1:
+            raise ValueError(f"Label({self.attribute!r}): scale={self.scale} must lie in [0, 1] (it scales a probability)")
+        if not (math.isfinite(self.power) and self.power >= 0):
+            raise ValueError(f"Label({self.attribute!r}): power={self.power} must be finite and >= 0")
 
     def probability(self, rgb: np.ndarray) -> np.ndarray:
         value = ATTRIBUTES[self.attribute](rgb)
@@ -58,6 +63,10 @@ class DataConfig:
             raise ValueError(f"DataConfig: unknown grid {self.grid!r}; known: {', '.join(TRAIN_GRIDS)}")
         if self.val_grid not in VAL_GRIDS:
             raise ValueError(f"DataConfig: unknown val_grid {self.val_grid!r}; known: {', '.join(VAL_GRIDS)}")
+        for name in ("batch_size", "val_batch_size", "subdivisions", "val_subdivisions"):
+            low = 2 if "subdivisions" in name else 1
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < low:
+                raise ValueError(f"DataConfig: {name}={getattr(self, name)!r} must be an integer >= {low}")
 
 
 @dataclass

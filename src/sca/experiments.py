@@ -2,8 +2,10 @@
 
 Each follows the code that produced the original numbers where the notebooks' prose disagrees
 (see the book's chapters and the reference notes): e.g. 2.5.1 has no unitarity, 2.7.1 no anchor,
-2.9.1 keeps its anti-anchor, and a schedule column with no matching regularizer is ignored while a
-regularizer with no column runs at weight 1.0 (2.2's planarity).
+2.9.1 keeps its anti-anchor. Every regularizer takes its weight from its schedule column, or from an
+explicit constant (2.2's planarity, which had no column and so ran at 1.0 in the original); a column
+that matches no regularizer is an error unless the experiment lists it as unused (as the original
+ignored 2.2's `reg-polar` and 2.9's `reg-planar-v`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from . import colors
 from .data import DataConfig, Label
 from .interventions import AxisSuppression, BezierMapper, Falloff, Intervention, LinearMapper, Repulsion, Suppression
 from .model import ColorAutoencoder, ModelConfig, ablate, prune
 from .regularizers import Regularizer
+from .schedule import Schedule, ScheduleError, load_schedule
 
 SURGERIES = {"ablate": ablate, "prune": prune}
 VARIANT_NAMES = ("baseline", "suppression", "repulsion", "ablated", "pruned")
@@ -38,6 +43,19 @@ class Variant:
             raise ValueError(f"unknown variant {self.name!r}; known: {', '.join(VARIANT_NAMES)}")
         if self.surgery and self.surgery[0] not in SURGERIES:
             raise ValueError(f"variant {self.name!r}: unknown surgery {self.surgery[0]!r}; known: {', '.join(SURGERIES)}")
+
+    def check(self, latent: int, who: str = "") -> None:
+        """Raise if the variant does not fit a latent of width `latent` (surgery dims, intervention direction)."""
+        who = f"{who}: variant {self.name!r}" if who else f"variant {self.name!r}"
+        if self.surgery:
+            kind, dims = self.surgery
+            bad = [d for d in dims if not 0 <= d < latent]
+            if not dims or bad:
+                raise ValueError(f"{who}: {kind} dims {dims} must be non-empty and within 0..{latent - 1}")
+            if kind == "prune" and len(set(dims)) >= latent:
+                raise ValueError(f"{who}: pruning dims {dims} would leave no latent dimension")
+        if self.intervention is not None:
+            self.intervention.check(latent)
 
     def apply(self, model: ColorAutoencoder) -> tuple[ColorAutoencoder, Callable | None]:
         """The model to run (a modified copy for surgery) and the intervention to run it with."""
@@ -61,11 +79,67 @@ class Experiment:
     seeds: tuple[int, ...] = (0,)  # the original's seeds
     latent_dims: tuple[tuple, tuple] = ((1, 0, 2), (1, 3, 0))  # sphere panels of the stacked figure
     loss_grid: str = "redux"  # grid for max/median error: "redux", or the old notebooks' "legacy" / "legacy-half"
+    fixed_weights: tuple[tuple[str, float], ...] = ()  # (regularizer, constant weight) for terms with no schedule column
+    unused_columns: tuple[str, ...] = ()  # schedule columns that match no regularizer and are deliberately ignored
+    val_every: int | None = None  # validate before every step t > 0 that is a multiple of this (None: steps // 10)
     notes: str = ""
 
     def __post_init__(self):
+        who = f"experiment {self.name}"
         if self.loss_grid not in colors.LOSS_GRIDS:
-            raise ValueError(f"experiment {self.name}: unknown loss_grid {self.loss_grid!r}; known: {', '.join(colors.LOSS_GRIDS)}")
+            raise ValueError(f"{who}: unknown loss_grid {self.loss_grid!r}; known: {', '.join(colors.LOSS_GRIDS)}")
+        names = [r.name for r in self.regularizers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{who}: regularizer names {names} are not distinct")
+        for r in self.regularizers:
+            r.check(self.model.latent)
+            unknown = [lab for lab in r.labels if lab not in self.data.labels]
+            if unknown:
+                raise ValueError(f"{who}: regularizer {r.name!r} uses labels {unknown}; the data draws {list(self.data.labels)}")
+        for name, weight in self.fixed_weights:
+            if name not in names:
+                raise ValueError(f"{who}: fixed weight for {name!r}, which is not one of its regularizers {names}")
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"{who}: fixed weight of {name!r} is {weight}; it must be finite and >= 0")
+        for v in self.variants:
+            v.check(self.model.latent, who)
+        if self.score not in [v.name for v in self.variants]:
+            raise ValueError(f"{who}: score variant {self.score!r} is not one of its variants {[v.name for v in self.variants]}")
+        for panel in self.latent_dims:
+            if any(d is not None and not 0 <= d < self.model.latent for d in panel):
+                raise ValueError(f"{who}: latent_dims panel {panel} out of range for a {self.model.latent}-dimensional latent")
+        if self.val_every is not None and self.val_every < 0:
+            raise ValueError(f"{who}: val_every={self.val_every} must be >= 0 (0: validate only at the end)")
+
+    def training_schedule(self) -> tuple[Schedule, np.ndarray, dict[str, np.ndarray]]:
+        """The schedule, its learning rate per step, and each regularizer's weight per step.
+
+        Raises naming the file, the column and the regularizers when the two do not match: a column no
+        regularizer reads (unless listed in `unused_columns`), a regularizer with neither a column nor a
+        fixed weight (or with both), or no `lr` column.
+        """
+        schedule = load_schedule(self.schedule)
+        names, fixed = [r.name for r in self.regularizers], dict(self.fixed_weights)
+        where = f"experiment {self.name}, schedule {schedule.source}"
+        if "lr" not in schedule:
+            raise ScheduleError(f"{where}: no 'lr' column (columns: {sorted(schedule.tracks)})")
+        stray = [c for c in schedule.tracks if c != "lr" and c not in names and c not in self.unused_columns]
+        if stray:
+            raise ScheduleError(f"{where}: column(s) {stray} match no regularizer; the regularizers are {names} "
+                                "(rename the column, or list it in the experiment's unused_columns)")
+        missing = [n for n in names if n not in schedule and n not in fixed]
+        if missing:
+            raise ScheduleError(f"{where}: no column for regularizer(s) {missing} (columns: {sorted(schedule.tracks)}); "
+                                "add a column, or give the experiment a fixed weight for it")
+        both = [n for n in fixed if n in schedule]
+        if both:
+            raise ScheduleError(f"{where}: regularizer(s) {both} have both a column and a fixed weight")
+        weights = {n: schedule.values(n) if n in schedule else np.full(schedule.length, fixed[n]) for n in names}
+        return schedule, schedule.values("lr"), weights
+
+    def validation_every(self, steps: int) -> int:
+        """The validation interval: as the original's val_check_interval = max_steps // 10 unless set."""
+        return steps // 10 if self.val_every is None else self.val_every
 
     def variant(self, name: str) -> Variant:
         if name == "baseline":
@@ -135,8 +209,9 @@ _EXPERIMENTS = [
             _reg("reg-unit", "unitarity", layer="pre"),
         ),
         "2.2.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
-        latent_dims=((1, 0, 2), (1, 3, 0)),
-        notes="No bottleneck normalisation, sigmoid output. The schedule has no reg-planar column, so planarity runs at weight 1.0.",
+        latent_dims=((1, 0, 2), (1, 3, 0)), fixed_weights=(("reg-planar", 1.0),), unused_columns=("reg-polar",),
+        notes="No bottleneck normalisation, sigmoid output. The schedule has no reg-planar column (the original ran "
+              "planarity at weight 1.0 throughout) and an unused reg-polar column.",
     ),
     Experiment(
         "2.3", "Explicit normalization",
@@ -240,7 +315,8 @@ _EXPERIMENTS = [
             _reg("reg-anti-anchor", "anti-anchor", direction=tuple(-v for v in RED5)),
         ),
         "2.9.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy",
-        latent_dims=((1, 0, 2), (2, 0, 1)),
+        latent_dims=((1, 0, 2), (2, 0, 1)), unused_columns=("reg-planar-v",),
+        notes="The schedule's reg-planar-v column matches no regularizer; the original ignored it.",
     ),
     Experiment(
         "2.9.1", "Delete only red with two repulsive regularizers", ModelConfig(latent=5, depth=2), _redux_data(),
@@ -271,6 +347,7 @@ _EXPERIMENTS = [
         ),
         "2.10.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy-half",
         minimize=("val_recon", "val_reg-anchor"), latent_dims=((1, 0, 2), (2, 0, 1)),
+        val_every=160, notes="Validates every 10 epochs of 16 batches.",
     ),
     Experiment(
         "2.10.1", "Delete only red without the desaturated label (redux)", ModelConfig(latent=5, depth=2), _redux_data(),

@@ -14,6 +14,22 @@ import numpy as np
 import torch
 
 
+UNIT_TOLERANCE = 1e-6  # how far a direction's norm may sit from 1 (rounding in e.g. (cos θ, sin θ, 0, 0))
+
+
+def check_unit_direction(who: str, direction) -> None:
+    """Raise unless `direction` is a finite unit vector: the formulas here assume ‖c‖ = 1."""
+    v = np.asarray(direction, dtype=np.float64)
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError(f"{who}: direction {direction!r} must be a non-empty sequence of numbers")
+    if not np.isfinite(v).all():
+        raise ValueError(f"{who}: direction {tuple(direction)} is not finite")
+    norm = float(np.linalg.norm(v))
+    if abs(norm - 1) > UNIT_TOLERANCE:
+        raise ValueError(f"{who}: direction {tuple(direction)} has norm {norm:.6g}; it must be a unit vector "
+                         f"(within {UNIT_TOLERANCE:g}): divide it by its norm" + (" (a zero vector has no direction)" if norm == 0 else ""))
+
+
 def _check_unit_interval(who: str, **values: float) -> None:
     for name, v in values.items():
         if not 0.0 <= v <= 1.0:
@@ -98,9 +114,13 @@ class BezierMapper:
 
 
 def _direction(direction, z: torch.Tensor, who: str) -> torch.Tensor:
-    if len(direction) != z.shape[-1]:
-        raise ValueError(f"{who}: direction has {len(direction)} dims but the latent has {z.shape[-1]}")
+    _check_width(who, len(direction), z.shape[-1])
     return z.new_tensor(direction)
+
+
+def _check_width(who: str, n: int, latent: int) -> None:
+    if n != latent:
+        raise ValueError(f"{who}: direction has {n} dims but the latent has {latent}")
 
 
 @dataclass(frozen=True)
@@ -109,6 +129,12 @@ class Suppression:
 
     direction: tuple[float, ...]
     falloff: Falloff = Falloff(0.0, 1.0, 0.0)
+
+    def __post_init__(self):
+        check_unit_direction("Suppression", self.direction)
+
+    def check(self, latent: int) -> None:
+        _check_width("Suppression", len(self.direction), latent)
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         c = _direction(self.direction, z, "Suppression")
@@ -123,6 +149,12 @@ class Repulsion:
 
     direction: tuple[float, ...]
     mapper: LinearMapper | BezierMapper
+
+    def __post_init__(self):
+        check_unit_direction("Repulsion", self.direction)
+
+    def check(self, latent: int) -> None:
+        _check_width("Repulsion", len(self.direction), latent)
 
     def __call__(self, z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
         c = _direction(self.direction, z, "Repulsion")
@@ -146,10 +178,17 @@ class AxisSuppression:
 
     dims: tuple[int, ...]
 
-    def __call__(self, z: torch.Tensor) -> torch.Tensor:
-        bad = [d for d in self.dims if not 0 <= d < z.shape[-1]]
+    def __post_init__(self):
+        if not self.dims or len(set(self.dims)) != len(self.dims):
+            raise ValueError(f"AxisSuppression: dims {self.dims} must be non-empty and distinct")
+
+    def check(self, latent: int) -> None:
+        bad = [d for d in self.dims if not 0 <= d < latent]
         if bad:
-            raise IndexError(f"AxisSuppression: dims {bad} out of range for latent width {z.shape[-1]}")
+            raise IndexError(f"AxisSuppression: dims {bad} out of range for latent width {latent} (valid: 0..{latent - 1})")
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        self.check(z.shape[-1])
         out = z.clone()
         out[..., list(self.dims)] = 0
         return out

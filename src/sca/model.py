@@ -26,6 +26,13 @@ class ModelConfig:
     normalize: bool = True  # L2-normalise the bottleneck (False: ex 2.2's raw latent)
     sigmoid: bool = False  # squash outputs with a sigmoid (ex 2.2 and 2.3's first variant)
 
+    def __post_init__(self):
+        for name, low in (("latent", 2 if self.normalize else 1), ("hidden", 1), ("depth", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"ModelConfig: {name}={value!r} must be an integer >= {low}"
+                                 + (" (a normalised bottleneck needs at least 2 dims)" if name == "latent" else ""))
+
     def layer_shapes(self) -> list[tuple[int, int]]:
         """(out, in) of every Linear, encoder first, in construction order."""
         h, k = self.hidden, self.latent

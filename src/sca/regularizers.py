@@ -7,10 +7,13 @@ to one value per seed: the batch mean, or the mean over labelled samples only (0
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
 import torch
+
+from .interventions import check_unit_direction
 
 KINDS = ("anchor", "angular-anchor", "anti-anchor", "separate", "unitarity", "subspace")
 LAYERS = ("pre", "post")  # encoder output before / after L2 normalisation
@@ -35,8 +38,12 @@ class Regularizer:
             raise ValueError(f"regularizer {self.name!r}: unknown kind {self.kind!r}; known kinds: {', '.join(KINDS)}")
         if self.layer not in LAYERS:
             raise ValueError(f"regularizer {self.name!r}: unknown layer {self.layer!r}; expected 'pre' or 'post'")
-        if self.kind in ("anchor", "angular-anchor", "anti-anchor") and not self.direction:
-            raise ValueError(f"regularizer {self.name!r}: {self.kind} needs a direction")
+        if self.kind in ("anchor", "angular-anchor", "anti-anchor"):
+            if not self.direction:
+                raise ValueError(f"regularizer {self.name!r}: {self.kind} needs a direction")
+            check_unit_direction(f"regularizer {self.name!r}", self.direction)
+        if not (math.isfinite(self.power) and self.power > 0):
+            raise ValueError(f"regularizer {self.name!r}: power={self.power} must be finite and > 0")
         if self.kind == "subspace":
             if not self.dims or len(set(self.dims)) != len(self.dims) or min(self.dims) < 0:
                 raise ValueError(f"regularizer {self.name!r}: subspace dims {self.dims} must be non-empty, distinct and >= 0")

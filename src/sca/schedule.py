@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +81,6 @@ class Schedule:
         if name not in self.tracks:
             raise KeyError(f"{self.source}: no column {name!r}; columns are {sorted(self.tracks)}")
         return self.tracks[name].at(np.arange(self.length) if steps is None else steps)
-
-    def weight(self, name: str) -> np.ndarray:
-        """A regularizer's weight per step: its column, or 1.0 throughout if the file has no such column."""
-        return self.values(name) if name in self.tracks else np.ones(self.length)
 
 
 def resolve_steps(cells: list[str], source: str = "<schedule>") -> list[int]:
@@ -173,6 +170,9 @@ def parse_schedule(text: str, source: str = "<schedule>") -> Schedule:
                 raise ScheduleError(f"{source}, row {i + 2}, column {prop}: {cell!r} is not a number") from None
             if not math.isfinite(value):
                 raise ScheduleError(f"{source}, row {i + 2}, column {prop}: {cell!r} is not finite")
+            if value < 0:
+                raise ScheduleError(f"{source}, row {i + 2}, column {prop}: {cell!r} is negative "
+                                    "(learning rates and regularizer weights must be >= 0)")
             keys.append((steps[i], value))
             rows[steps[i]][prop] = value
         if keys:
@@ -183,11 +183,26 @@ def parse_schedule(text: str, source: str = "<schedule>") -> Schedule:
 SCHEDULE_DIR = Path(__file__).parent / "schedules"
 
 
-def load_schedule(path: str | Path) -> Schedule:
-    """Load a schedule CSV; a bare name like `2.4.1.csv` is looked up in the package's schedules folder."""
-    path = Path(path)
-    if not path.exists() and (SCHEDULE_DIR / path).exists():
-        path = SCHEDULE_DIR / path
-    if not path.exists():
-        raise FileNotFoundError(f"schedule file {path} not found")
+def package_schedules() -> list[str]:
+    return sorted(p.name for p in SCHEDULE_DIR.glob("*.csv"))
+
+
+def schedule_path(name: str | Path) -> Path:
+    """Where a schedule lives. A bare file name (`2.4.1.csv`) is one of the package's schedules and is
+    never looked up anywhere else; a schedule of your own is an explicit path (`./mine.csv`, a Path)."""
+    if isinstance(name, Path) or "/" in name or (os.sep in name):
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"schedule file {path} not found")
+        return path
+    path = SCHEDULE_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no package schedule named {name!r} (the package has {', '.join(package_schedules())}); "
+                                f"a schedule file of your own needs an explicit path, e.g. ./{name}")
+    return path
+
+
+def load_schedule(name: str | Path) -> Schedule:
+    """Load a package schedule by name, or a schedule file by explicit path (see `schedule_path`)."""
+    path = schedule_path(name)
     return parse_schedule(path.read_text(), str(path))

@@ -15,7 +15,7 @@ from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predi
 from .experiments import Experiment, Variant
 from .model import ColorAutoencoder
 from .stream import RandomStream, TorchStream
-from .train import TrainResult, train
+from .train import TrainResult, check_seeds, train
 
 SCORE_GRID = 8  # the sweep score is R² on the 8³ RGB lattice, as in the original
 
@@ -128,6 +128,7 @@ class RunResult:
                 for _, row in self.runs.iterrows()
             ],
             "pareto": [int(s) for s in self.runs.index[self.runs["pareto"]]],
+            "collapsed": [int(s) for s in self.train.collapsed],
             "selected_seed": int(self.selected_seed),
             "named_colors": {v: {k: float(x) for k, x in r.named.items()} for v, r in self.variants.items()},
             "r2": {v: r.r2 for v, r in self.variants.items()},
@@ -141,12 +142,12 @@ class RunResult:
 def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
         progress: bool = False, cache: bool = True) -> RunResult:
     """Train, score, select and evaluate; with `cache`, a finished run is loaded instead of recomputed."""
-    seeds = list(experiment.seeds if seeds is None else seeds)
+    seeds = check_seeds(experiment.seeds if seeds is None else seeds)
     stream = stream or TorchStream()
     if not cache:
         return _run(experiment, seeds, stream, progress)
-    path = cache_dir() / f"{experiment.name}-{run_key(experiment, seeds, stream)[:24]}.pt"
-    return cached(path, lambda: _run(experiment, seeds, stream, progress))
+    key = run_key(experiment, seeds, stream)
+    return cached(cache_dir() / f"{experiment.name}-{key[:24]}.pt", key, lambda: _run(experiment, seeds, stream, progress))
 
 
 def _run(experiment: Experiment, seeds: list[int], stream: RandomStream, progress: bool) -> RunResult:

@@ -8,8 +8,15 @@ gradient — and Adam's update, which is elementwise — is exactly what it woul
 from __future__ import annotations
 
 import ctypes
+from collections import Counter
+import multiprocessing
+import os
 import sys
-from dataclasses import dataclass
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -19,7 +26,6 @@ from .data import ColorData, training_data, validation_data
 from .model import ColorAutoencoder
 from .optim import SeedAdam
 from .regularizers import Regularizer
-from .schedule import Schedule, load_schedule
 from .stream import RandomStream, TorchStream
 
 if TYPE_CHECKING:
@@ -48,9 +54,10 @@ class TrainResult:
     terms: dict[str, np.ndarray]  # per step, per seed [steps, S]: "recon", "loss" and each regularizer (unweighted)
     weights: dict[str, np.ndarray]  # schedule weight per step [steps] of each training regularizer, and "lr"
     label_steps: dict[str, np.ndarray]  # per step and seed [steps, S]: labels counted while a term using them was active
-    val: dict[str, np.ndarray]  # final validation metrics per seed [S]: "val_recon", "val_<name>"
+    val: dict[str, np.ndarray]  # last validation per seed [S] (before the final step, as the original): "val_recon", "val_<name>"
     val_history: dict[str, np.ndarray]  # [n_checks, S], at steps `val_steps`
-    val_steps: list[int]
+    val_steps: list[int]  # validation ran before each of these steps (after `steps` trained ones)
+    collapsed: list[int] = field(default_factory=list)  # seeds whose val_recon is at least half a constant output's
 
     @property
     def label_counts(self) -> dict[str, np.ndarray]:
@@ -92,21 +99,118 @@ def validate(model: ColorAutoencoder, data: ColorData, regularizers: Sequence[Re
     return {k: v / len(data) for k, v in sums.items()}
 
 
-def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream | None = None,
-          progress: bool = False, val_every: int = 150) -> TrainResult:
-    """Train one model per seed, all at once. Returns the batched model and per-step records."""
-    stream = stream or TorchStream()
+def validation_steps(steps: int, every: int) -> list[int]:
+    """The steps t before which validation runs: t > 0 and a multiple of `every`, as Lightning's
+    val_check_interval did. With 1501 steps and every 150 the last is t = 1500, before the final step,
+    and that is the validation the original reported. With none (every = 0), validate after training."""
+    return list(range(every, steps, every)) if every > 0 else []
+
+
+def check_seeds(seeds: Sequence[int]) -> list[int]:
+    """The seeds as a list of distinct non-negative ints, or a ValueError naming what is wrong."""
     seeds = list(seeds)
-    schedule: Schedule = load_schedule(experiment.schedule)
+    if not seeds:
+        raise ValueError("no seeds: give at least one")
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 or s >= 2**63]
+    if bad:
+        raise ValueError(f"seeds {bad[:5]} are not integers in 0..2**63-1")
+    dup = sorted(int(s) for s, n in Counter(seeds).items() if n > 1)
+    if dup:
+        raise ValueError(f"seeds {dup[:5]} appear more than once")
+    return [int(s) for s in seeds]
+
+
+def memory_needed(experiment: "Experiment", n_seeds: int, steps: int) -> int:
+    """Bytes that training `n_seeds` at once holds, about: every seed's pre-drawn batches (indices,
+    colours, label uniforms and labels, each held twice while stacking) plus per-step records."""
+    batch, n_labels = experiment.data.batch_size, len(experiment.data.labels)
+    per_step = batch * (8 + 3 * 4 + 2 * 4 * n_labels) * 2 + 8 * (len(experiment.regularizers) + 2)
+    return n_seeds * steps * per_step + (64 << 20)
+
+
+def available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo in bytes (None where unknown)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(experiment: "Experiment", n_seeds: int, steps: int) -> None:
+    need, have = memory_needed(experiment, n_seeds, steps), available_memory()
+    if have is not None and need > have:
+        raise MemoryError(f"{experiment.name}: training {n_seeds} seeds at once needs about {need / 2**30:.1f} GiB, "
+                          f"but only {have / 2**30:.1f} GiB is available; run fewer seeds at a time")
+
+
+def default_workers(n_seeds: int) -> int:
+    """Worker processes for n seeds: $SCA_WORKERS, or one single-threaded worker per usable core (at most
+    one per 8 seeds). Single-threaded workers degrade gracefully when another process takes a core,
+    where one multi-threaded process stalls; results do not depend on the split (see `optim`)."""
+    env = os.environ.get("SCA_WORKERS")
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError(f"SCA_WORKERS={env!r}: expected a whole number >= 1")
+        return min(int(env), n_seeds)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, n_seeds // 8))
+
+
+@contextmanager
+def single_thread():
+    """Run torch on one thread inside the block, restoring the previous setting after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream | None = None,
+          progress: bool = False, workers: int | None = None) -> TrainResult:
+    """Train one model per seed, all at once (split over `workers` single-threaded processes, default
+    `default_workers`). Returns the batched model and per-step records. A seed's result is the same
+    bits whatever other seeds, workers or threads it trains with."""
+    stream = stream or TorchStream()
+    seeds = check_seeds(seeds)
+    schedule, _, _ = experiment.training_schedule()  # every input is checked before any training
+    check_memory(experiment, len(seeds), schedule.length)
+    workers = default_workers(len(seeds)) if workers is None else max(1, min(int(workers), len(seeds)))
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        with single_thread():
+            result = _train(experiment, seeds, stream, progress)
+    else:
+        chunks = [[int(s) for s in c] for c in np.array_split(np.array(seeds, dtype=np.int64), workers)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            result = merge(list(pool.map(_train, [experiment] * workers, chunks, [stream] * workers)))
+    result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data))
+    return result
+
+
+def merge(parts: Sequence[TrainResult]) -> TrainResult:
+    """One TrainResult from results over disjoint seed lists, seeds in the given order."""
+    first = parts[0]
+    params = [torch.cat([p.detach() for p in ps]) for ps in zip(*(r.model.parameters() for r in parts))]
+    n = len(first.model.weights)
+    model = ColorAutoencoder(first.model.config, [t for pair in zip(params[:n], params[n:]) for t in pair]).eval()
+    cat = lambda key, axis: {k: np.concatenate([getattr(r, key)[k] for r in parts], axis=axis) for k in getattr(first, key)}
+    return TrainResult(
+        model=model, seeds=[s for r in parts for s in r.seeds], terms=cat("terms", 1), weights=first.weights,
+        label_steps=cat("label_steps", 1), val=cat("val", 0), val_history=cat("val_history", 1), val_steps=first.val_steps,
+    )
+
+
+def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, progress: bool = False) -> TrainResult:
+    schedule, lr_keys, weight_keys = experiment.training_schedule()
     data, val_data = training_data(experiment.data), validation_data(experiment.data)
     regs = list(experiment.regularizers)
-    for r in regs:
-        r.check(experiment.model.latent)
-        unknown = [lab for lab in r.labels if lab not in data.label_names]
-        if unknown:
-            raise ValueError(f"{experiment.name}: regularizer {r.name!r} uses labels {unknown} the data does not draw")
     steps, batch = schedule.length, experiment.data.batch_size
-
+    checks = set(validation_steps(steps, experiment.validation_every(steps)))
     draws = [stream.draws(s, experiment.model.layer_shapes(), steps, batch, len(data), len(data.label_names), data.weights)
              for s in seeds]
     params = [torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))]
@@ -115,8 +219,8 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     model = ColorAutoencoder(experiment.model, params).train()
 
     rows = [schedule_step(t, steps) for t in range(steps)]
-    lr = schedule.values("lr")[rows]
-    weights = {r.name: schedule.weight(r.name)[rows] for r in regs}
+    lr = lr_keys[rows]
+    weights = {name: w[rows] for name, w in weight_keys.items()}
     weights_f32 = {name: w.astype(np.float32).tolist() for name, w in weights.items()}  # as the original: float32
     opt = SeedAdam(model.parameters())
 
@@ -133,7 +237,8 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
 
         iterator = tqdm(iterator, desc=f"train {experiment.name} × {len(seeds)} seeds", leave=False)
     for t in iterator:
-        if val_every and t > 0 and t % val_every == 0:
+        if t in checks:
+            _check_finite(experiment.name, seeds, records, regs)
             _record(val_history, validate(model, val_data, regs, experiment.data.val_batch_size))
             val_steps.append(t)
         x = inputs[t]
@@ -156,9 +261,9 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
         loss.sum().backward()
         opt.step(float(lr[t]))
 
+    _check_finite(experiment.name, seeds, records, regs)
     zeros = torch.zeros(len(seeds))
     terms = {k: torch.stack([zeros if v is None else v for v in vs]).numpy() for k, vs in records.items()}
-    _check_finite(experiment.name, terms)
     # Labels count on the steps where some term using them is active (as the original logged them).
     label_steps = {}
     for i, name in enumerate(names):
@@ -169,19 +274,42 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
         label_steps[name] = (labels[i].sum(-1) * torch.from_numpy(active)[:, None]).numpy()
 
     model.eval()
-    final = validate(model, val_data, regs, experiment.data.val_batch_size)
-    _record(val_history, final)
-    val_steps.append(steps)
+    if not val_steps:  # no periodic validation: validate the trained model
+        _record(val_history, validate(model, val_data, regs, experiment.data.val_batch_size))
+        val_steps.append(steps)
+    val = {k: v[-1] for k, v in val_history.items()}  # the last validation, as the original reported
     return TrainResult(
         model=model,
         seeds=seeds,
         terms=terms,
         weights={"lr": lr, **weights},
         label_steps=label_steps,
-        val={k: v.numpy() for k, v in final.items()},
+        val=val,
         val_history={k: np.stack(v) for k, v in val_history.items()},
         val_steps=val_steps,
     )
+
+
+class TrainingFailed(RuntimeError):
+    """A run went non-finite; the message names the seeds, the step and the terms."""
+
+
+class CollapseWarning(UserWarning):
+    """Some seeds reconstruct no better than a constant colour would."""
+
+
+COLLAPSE_FRACTION = 0.5  # a seed whose val_recon is at least half a constant output's has learnt almost nothing
+
+
+def _collapsed(name: str, seeds: list[int], val_recon: np.ndarray, val_data: ColorData) -> list[int]:
+    """Seeds whose validation error is at least COLLAPSE_FRACTION of predicting the mean colour; warns."""
+    constant = float((val_data.rgb - val_data.rgb.mean(0)).pow(2).mean())
+    bad = [s for s, v in zip(seeds, val_recon) if not v < COLLAPSE_FRACTION * constant]
+    if bad:
+        worst = max(float(v) for v in val_recon)
+        warnings.warn(f"{name}: seed(s) {bad} collapsed: val_recon up to {worst:.3g}, against {constant:.3g} for a "
+                      "constant output (check the learning rate and weights)", CollapseWarning, stacklevel=3)
+    return bad
 
 
 def _latent(out, reg: Regularizer, normalized: bool) -> tuple[torch.Tensor, bool]:
@@ -191,13 +319,18 @@ def _latent(out, reg: Regularizer, normalized: bool) -> tuple[torch.Tensor, bool
     return out.z, normalized
 
 
-def _check_finite(name: str, terms: dict[str, np.ndarray]) -> None:
-    """Raise naming the first step and the terms that went non-finite (checked once, after training)."""
-    bad = ~np.isfinite(terms["loss"]).all(axis=1)
-    if bad.any():
-        t = int(np.argmax(bad))
-        culprits = [k for k, v in terms.items() if k != "loss" and not np.isfinite(v[t]).all()]
-        raise RuntimeError(f"{name}: non-finite loss at step {t} (terms: {culprits or ['loss']})")
+def _check_finite(name: str, seeds: list[int], records: dict[str, list], regs: Sequence[Regularizer]) -> None:
+    """Raise TrainingFailed naming the first step, the seeds and the terms that went non-finite."""
+    loss = torch.stack(records["loss"]) if records["loss"] else torch.zeros(0, len(seeds))
+    bad = ~torch.isfinite(loss).all(dim=1)
+    if not bad.any():
+        return
+    t = int(bad.float().argmax())
+    which = [s for s, ok in zip(seeds, torch.isfinite(loss[t]).tolist()) if not ok]
+    terms = [k for k in ["recon", *[r.name for r in regs]]
+             if records[k][t] is not None and not torch.isfinite(records[k][t]).all()]
+    raise TrainingFailed(f"{name}: the loss of seed(s) {which[:10]} became non-finite at step {t} "
+                         f"(terms: {', '.join(terms) or 'loss'}); lower the learning rate or the weights")
 
 
 def _record(history: dict[str, list], values: dict[str, torch.Tensor]) -> None:
