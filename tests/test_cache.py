@@ -16,6 +16,36 @@ def entry(exp, seeds):
     return cache.cache_dir() / f"{exp.name}-{cache.run_key(exp, seeds, TorchStream())[:24]}.pt"
 
 
+def test_an_entry_served_under_another_key_is_rejected_and_rebuilt(exp):
+    good = run(exp, seeds=[5]).summary()
+    run(exp, seeds=[6])
+    entry(exp, [5]).write_bytes(entry(exp, [6]).read_bytes())  # seed 6's result where seed 5's belongs
+    with pytest.warns(cache.CacheWarning, match="stored under key"):
+        assert run(exp, seeds=[5]).summary() == good
+
+
+@pytest.mark.parametrize("damage", ["folder is a file", "entry is a folder"])
+def test_a_finished_run_survives_a_cache_it_cannot_write(exp, tmp_path, monkeypatch, damage):
+    if damage == "folder is a file":
+        (tmp_path / "cache").write_text("not a folder")
+    monkeypatch.setenv("SCA_CACHE_DIR", str(tmp_path / "cache"))
+    if damage == "entry is a folder":
+        entry(exp, [0]).mkdir(parents=True)
+    with pytest.warns(cache.CacheWarning, match="cache"):
+        result = run(exp, seeds=[0])
+    assert result.summary() == run(exp, seeds=[0], cache=False).summary()
+
+
+def test_concurrent_writers_do_not_collide_and_leave_no_temp_files(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    target = tmp_path / "summary.json"
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: cache.atomic_write(target, str(i).encode() * 100_000), range(8)))
+    assert target.read_bytes() in {str(i).encode() * 100_000 for i in range(8)}
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
 def test_a_cached_result_equals_a_fresh_one(exp):
     first = run(exp, seeds=[0, 1])  # computed and stored
     assert entry(exp, [0, 1]).exists()
@@ -55,3 +85,13 @@ def test_the_key_covers_seeds_config_and_schedule(exp, tmp_path):
 def test_writes_are_atomic_and_leave_no_temp_files(exp):
     run(exp, seeds=[4])
     assert not list(cache.cache_dir().glob(".*.tmp"))
+
+
+def test_a_failed_write_removes_its_temp_file(tmp_path, monkeypatch):
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cache.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        cache.atomic_write(tmp_path / "x.pt", b"data")
+    assert list(tmp_path.iterdir()) == []
