@@ -1,30 +1,36 @@
-"""`make bench`: how much faster is training all seeds at once than one seed at a time?
+"""`make bench`: speed, as ratios measured in one run on this machine.
 
-Measures, in one run on this machine:
-  1. a straightforward one-seed-at-a-time PyTorch loop (nn.Sequential, stock Adam) of the anchored model 2.4.1;
-  2. the batched sweep of 2.4.1 (train, score every seed, select, evaluate the selected model), 60 and 240 seeds;
-  3. evaluating 60 trained models on the 86,400-colour loss grid;
-and prints wall times, per-seed costs and ratios; writes the same to bench/latest.json.
+  1. a straightforward one-seed-at-a-time PyTorch loop (nn.Sequential, stock Adam) of the anchored model 2.4.1,
+     against the batched sweep of 2.4.1 (train, score every seed, select, evaluate the selected model), 60 and 240 seeds;
+  2. evaluating 60 trained models on the 86,400-colour loss grid;
+  3. 60-seed training of 2.4.1 and 2.9.1 as one process with two threads, one process with one thread, and two
+     single-threaded worker processes (the default), on a quiet machine and with another process busy on one core;
+  4. what batch-independent arithmetic costs: SeedAdam against PyTorch's fused Adam (whose results depend on the batch).
+Prints wall times and ratios; writes the same to bench/latest.json.
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import subprocess
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+import sca.train  # noqa: F401  (the module, for swapping its optimizer in part 4)
 from sca import colors, experiments
 from sca.data import training_data
 from sca.evaluate import per_color_mse
-from sca.schedule import load_schedule
 from sca.sweep import run
-from sca.train import schedule_step
+from sca.train import schedule_step, train
 
+TRAIN = sys.modules["sca.train"]
 EXPERIMENT = experiments.get("2.4.1")
 
 
@@ -37,11 +43,9 @@ def one_seed_loop(seed: int) -> float:
     decoder = nn.Sequential(nn.Linear(k, h), nn.GELU(), nn.Linear(h, 3))
     params = [*encoder.parameters(), *decoder.parameters()]
     opt = torch.optim.Adam(params, lr=1e-8)
-    schedule = load_schedule(EXPERIMENT.schedule)
+    schedule, lr, weights = EXPERIMENT.training_schedule()
     data = training_data(EXPERIMENT.data)
     steps = schedule.length
-    lr = schedule.values("lr")
-    weights = {r.name: schedule.weight(r.name) for r in EXPERIMENT.regularizers}
     for t in range(steps):
         row = schedule_step(t, steps)
         idx = torch.randint(len(data), (EXPERIMENT.data.batch_size,))
@@ -70,6 +74,74 @@ def timed(fn, repeats: int = 1) -> tuple[float, object]:
     return best, out
 
 
+@contextmanager
+def busy_core():
+    """Another process spinning on one core for the duration of the block."""
+    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        other.kill()
+        other.wait()
+
+
+class FusedAdam:
+    """PyTorch's fused Adam behind SeedAdam's interface (fast, but a seed's result depends on its batch)."""
+
+    def __init__(self, params):
+        self.opt = torch.optim.Adam(list(params), lr=0.0, fused=True)
+
+    def zero_grad(self):
+        self.opt.zero_grad(set_to_none=True)
+
+    def step(self, lr):
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        self.opt.step()
+
+
+LAYOUTS = {"1 process x 2 threads": dict(workers=1, threads=2), "1 process x 1 thread": dict(workers=1, threads=1),
+           "2 workers x 1 thread": dict(workers=2, threads=1)}
+
+
+def load_section(results: dict) -> None:
+    print("\n3. 60-seed training, by process layout (default: 2 workers x 1 thread)")
+    for load in ("quiet", "loaded"):
+        with busy_core() if load == "loaded" else _nothing():
+            for name in ("2.4.1", "2.9.1"):
+                exp = experiments.get(name)
+                for layout, kw in LAYOUTS.items():
+                    seconds, _ = timed(lambda: train(exp, range(60), **kw))
+                    results[f"train60 {name} {load} {layout}"] = seconds
+                    print(f"   {name} {load:<6} {layout:<22} {seconds:6.2f} s")
+    for load in ("quiet", "loaded"):
+        for name in ("2.4.1", "2.9.1"):
+            base = results[f"train60 {name} {load} 1 process x 2 threads"]
+            new = results[f"train60 {name} {load} 2 workers x 1 thread"]
+            results[f"speedup {name} {load} workers over 2 threads"] = base / new
+            print(f"   {name} {load}: 2 workers x 1 thread are {base / new:4.2f}x the speed of 1 process x 2 threads")
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def optimizer_section(results: dict) -> None:
+    print("\n4. batch-independent Adam: 60-seed training, 1 process x 1 thread")
+    for name in ("2.4.1", "2.9.1"):
+        exp = experiments.get(name)
+        seed_adam, _ = timed(lambda: train(exp, range(60), workers=1))
+        TRAIN.SeedAdam, original = FusedAdam, TRAIN.SeedAdam
+        try:
+            fused, _ = timed(lambda: train(exp, range(60), workers=1))
+        finally:
+            TRAIN.SeedAdam = original
+        results[f"train60 {name} SeedAdam over fused Adam"] = seed_adam / fused
+        print(f"   {name}: SeedAdam {seed_adam:6.2f} s, fused Adam {fused:6.2f} s: {seed_adam / fused:4.2f}x the time")
+
+
 def main() -> None:
     results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} threads available", "torch": torch.__version__}
 
@@ -88,24 +160,23 @@ def main() -> None:
     print(f"1. one-seed loop, 1501 steps:       {single_s:6.2f} s   ({single_threads} thread(s); "
           f"{single[1]:.2f} s with 1, {single[2]:.2f} s with 2)")
 
-    # 2. batched sweeps: train, score, select, evaluate the selected model (no cache)
-    torch.set_num_threads(2)
+    # batched sweeps: train, score, select, evaluate the selected model (no cache; default workers)
     sweep60_s, result = timed(lambda: run(EXPERIMENT, seeds=range(60), cache=False), repeats=2)
     sweep240_s, _ = timed(lambda: run(EXPERIMENT, seeds=range(240), cache=False))
-    print(f"2. batched sweep,  60 seeds:        {sweep60_s:6.2f} s   ({sweep60_s / 60 * 1000:.0f} ms per seed, 2 threads)")
-    print(f"   batched sweep, 240 seeds:        {sweep240_s:6.2f} s   ({sweep240_s / 240 * 1000:.0f} ms per seed, 2 threads)")
+    print(f"   batched sweep,  60 seeds:        {sweep60_s:6.2f} s   ({sweep60_s / 60 * 1000:.0f} ms per seed)")
+    print(f"   batched sweep, 240 seeds:        {sweep240_s:6.2f} s   ({sweep240_s / 240 * 1000:.0f} ms per seed)")
 
-    # 3. evaluation of 60 models on the loss grid
+    # 2. evaluation of 60 models on the loss grid
+    torch.set_num_threads(2)
     grid = colors.loss_grid().flat_rgb
     eval60_s, mse = timed(lambda: per_color_mse(result.train.model, grid), repeats=2)
     assert mse.shape == (60, len(grid))
-    print(f"3. evaluate 60 models × {len(grid)} colours: {eval60_s:6.2f} s")
+    print(f"2. evaluate 60 models × {len(grid)} colours: {eval60_s:6.2f} s")
 
     speedup = single_s / (sweep60_s / 60)
     print(f"\nper-seed speed-up, 60-seed sweep vs one-seed loop: {speedup:5.1f}×  (target ≥ 20×)")
     print(f"60-seed sweep / one-seed run:                      {sweep60_s / single_s:5.2f}   (target ≤ 4)")
     print(f"per-seed speed-up at 240 seeds:                    {single_s / (sweep240_s / 240):5.1f}×")
-
     results |= {
         "single_seed_s": single_s,
         "single_seed_threads": single_threads,
@@ -114,8 +185,10 @@ def main() -> None:
         "eval60_s": eval60_s,
         "per_seed_speedup": speedup,
         "sweep60_over_single": sweep60_s / single_s,
-        "sweep_threads": 2,
     }
+
+    load_section(results)
+    optimizer_section(results)
     out = Path(__file__).parent / "latest.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")

@@ -71,6 +71,8 @@ CASES = [
     ("suppression of the wrong width", lambda p: replace(E241, variants=(Variant("suppression", Suppression((1.0, 0, 0, 0, 0))),)),
      ValueError, r"Suppression: direction has 5 dims but the latent has 4"),
     ("fixed weight for no regularizer", lambda p: replace(E241, fixed_weights=(("anchr", 1.0),)), ValueError, r"'anchr'"),
+    ("Pareto metric not validated", lambda p: replace(E241, minimize=("val_recon", "val_subspace")), ValueError,
+     r"Pareto metrics \['val_subspace'\] are not validation metrics; it reports \['val_recon', 'val_anchor'\]"),
     ("score variant missing", lambda p: replace(E241, score="pruned"), ValueError, r"score variant 'pruned'"),
     ("unknown experiment", lambda p: experiments.get("2.11"), KeyError, r"unknown experiment '2\.11'"),
     # interventions

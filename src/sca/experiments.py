@@ -108,6 +108,11 @@ class Experiment:
         for panel in self.latent_dims:
             if any(d is not None and not 0 <= d < self.model.latent for d in panel):
                 raise ValueError(f"{who}: latent_dims panel {panel} out of range for a {self.model.latent}-dimensional latent")
+        validated = ["val_recon"] + [f"val_{r.name}" for r in self.regularizers
+                                     if r.validate and all(lab in self.data.val_labels for lab in r.labels)]
+        unknown = [m for m in self.minimize if m not in validated]
+        if unknown:
+            raise ValueError(f"{who}: Pareto metrics {unknown} are not validation metrics; it reports {validated}")
         if self.val_every is not None and self.val_every < 0:
             raise ValueError(f"{who}: val_every={self.val_every} must be >= 0 (0: validate only at the end)")
 

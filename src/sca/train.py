@@ -160,10 +160,10 @@ def default_workers(n_seeds: int) -> int:
 
 
 @contextmanager
-def single_thread():
-    """Run torch on one thread inside the block, restoring the previous setting after."""
+def torch_threads(n: int):
+    """Run torch on n threads inside the block, restoring the previous setting after."""
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(n)
     try:
         yield
     finally:
@@ -171,22 +171,22 @@ def single_thread():
 
 
 def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream | None = None,
-          progress: bool = False, workers: int | None = None) -> TrainResult:
-    """Train one model per seed, all at once (split over `workers` single-threaded processes, default
-    `default_workers`). Returns the batched model and per-step records. A seed's result is the same
-    bits whatever other seeds, workers or threads it trains with."""
+          progress: bool = False, workers: int | None = None, threads: int = 1) -> TrainResult:
+    """Train one model per seed, all at once, split over `workers` processes (default `default_workers`)
+    of `threads` torch threads each. Returns the batched model and per-step records. A seed's result
+    is the same bits whatever other seeds, workers or threads it trains with."""
     stream = stream or TorchStream()
     seeds = check_seeds(seeds)
     schedule, _, _ = experiment.training_schedule()  # every input is checked before any training
     check_memory(experiment, len(seeds), schedule.length)
     workers = default_workers(len(seeds)) if workers is None else max(1, min(int(workers), len(seeds)))
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        with single_thread():
+        with torch_threads(threads):
             result = _train(experiment, seeds, stream, progress)
     else:
         chunks = [[int(s) for s in c] for c in np.array_split(np.array(seeds, dtype=np.int64), workers)]
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=torch.set_num_threads, initargs=(1,)) as pool:
+                                 initializer=torch.set_num_threads, initargs=(threads,)) as pool:
             result = merge(list(pool.map(_train, [experiment] * workers, chunks, [stream] * workers)))
     result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data))
     return result
