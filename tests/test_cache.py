@@ -13,7 +13,7 @@ def exp(short_experiment):
 
 
 def entry(exp, seeds):
-    return cache.cache_dir() / f"{exp.name}-{cache.run_key(exp, seeds, TorchStream())[:24]}.pt"
+    return cache.cache_dir() / f"train-{exp.name}-{cache.run_key(exp, seeds, TorchStream())[:24]}.pt"
 
 
 def test_an_entry_served_under_another_key_is_rejected_and_rebuilt(exp):
@@ -75,7 +75,10 @@ def test_a_corrupt_cache_entry_is_reported_and_rebuilt(exp, damage):
 def test_the_key_covers_seeds_config_and_schedule(exp, tmp_path):
     key = cache.run_key(exp, [0], TorchStream())
     assert cache.run_key(exp, [1], TorchStream()) != key
-    assert cache.run_key(replace(exp, score="ablated"), [0], TorchStream()) != key
+    assert cache.run_key(replace(exp, model=replace(exp.model, hidden=8)), [0], TorchStream()) != key
+    # presentation and selection fields do not retrain
+    assert cache.run_key(replace(exp, score="ablated", title="x", notes="y", latent_dims=((0, 1, 2),) * 2), [0],
+                         TorchStream()) == key
     csv = tmp_path / "other.csv"
     csv.write_text(open(exp.schedule).read().replace("0.05", "0.04"))
     assert cache.run_key(replace(exp, schedule=str(csv)), [0], TorchStream()) != key

@@ -81,9 +81,9 @@ def book_pages(config: dict) -> list[Page]:
 
 def source_key(text: str) -> str:
     sys.path.insert(0, str(ROOT / "src"))
-    from sca.cache import source_digest
+    from sca.cache import package_digest
 
-    return hashlib.sha256((text + source_digest()).encode()).hexdigest()[:20]
+    return hashlib.sha256((text + package_digest()).encode()).hexdigest()[:20]
 
 
 def cell_options(cell) -> dict:

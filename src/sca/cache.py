@@ -1,8 +1,9 @@
 """A disk cache of finished runs, keyed by everything that determines them.
 
-The key hashes the experiment's full config, its schedule file's contents, the seeds, the random
-stream, and the contents of every source file of this package, so that any code change makes a
-fresh key and a stale result can never be served. Entries are written atomically (a uniquely named
+The key hashes what determines training: the experiment's training config, its schedule file's
+contents, the seeds, the random stream, and the source of every module that trains, so that a change
+to any of them makes a fresh key and a stale model can never be served, while editing evaluation,
+figures or the book reuses it. Entries are written atomically (a uniquely named
 temp file, then rename) with a SHA-256 of their payload in the header, and record their own key; a
 truncated, corrupt or misplaced entry is reported with a warning and rebuilt, never used. The cache
 is an optimisation: when it cannot be read or written, the run says so and its result is returned all
@@ -42,21 +43,39 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SCA_CACHE_DIR", ".cache/sca"))
 
 
+# The modules whose code determines a trained model: editing anything else (evaluation, figures,
+# tables, the book) reuses cached training.
+TRAINING_SOURCES = ("colors.py", "data.py", "schedule.py", "model.py", "regularizers.py", "interventions.py",
+                    "stream.py", "optim.py", "train.py")
+
+
 @lru_cache(maxsize=1)
 def source_digest() -> str:
-    """SHA-256 over this package's Python sources and schedule files."""
+    """SHA-256 over the training modules' sources."""
+    h = hashlib.sha256()
+    for name in TRAINING_SOURCES:
+        h.update(name.encode() + b"\0" + (PACKAGE_DIR / name).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def package_digest() -> str:
+    """SHA-256 over every source file of the package (what a rendered chapter depends on)."""
     h = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.suffix in (".py", ".csv") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".csv", ".mplstyle") and "__pycache__" not in path.parts:
             h.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
 def run_key(experiment, seeds, stream) -> str:
-    """SHA-256 of everything that determines a run's result."""
+    """SHA-256 of everything that determines a training run: the experiment's training fields (model,
+    data, regularizers, fixed weights, validation interval; not its name, title, variants or plots),
+    its schedule file's contents, the seeds, the random stream, and the training modules' sources."""
     schedule = load_schedule(experiment.schedule)
+    training = (experiment.model, experiment.data, experiment.regularizers, experiment.fixed_weights,
+                experiment.unused_columns, experiment.val_every)
     parts = [
-        repr(experiment),
+        repr(training),
         Path(schedule.source).read_text(),
         repr(list(seeds)),
         f"{type(stream).__module__}.{type(stream).__qualname__}{sorted(vars(stream).items())!r}",

@@ -14,6 +14,7 @@ from .cache import cache_dir, cached, run_key
 from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predictor, reconstruct, select
 from .experiments import Experiment, Variant
 from .model import ColorAutoencoder
+from .population import seed_table
 from .stream import RandomStream, TorchStream
 from .train import TrainResult, check_seeds, train
 
@@ -100,6 +101,7 @@ class RunResult:
     runs: pd.DataFrame
     selected_seed: int
     variants: dict[str, VariantResult]
+    population: pd.DataFrame  # every seed under every variant (population.seed_table)
 
     def delta(self, variant: str, colour: str) -> float:
         """Change in a named colour's MSE under a variant, from the selected model's baseline."""
@@ -141,22 +143,26 @@ class RunResult:
 
 def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
         progress: bool = False, cache: bool = True) -> RunResult:
-    """Train, score, select and evaluate; with `cache`, a finished run is loaded instead of recomputed."""
+    """Train (or, with `cache`, load the cached training), then score, select and evaluate."""
     seeds = check_seeds(experiment.seeds if seeds is None else seeds)
     stream = stream or TorchStream()
-    if not cache:
-        return _run(experiment, seeds, stream, progress)
-    key = run_key(experiment, seeds, stream)
-    return cached(cache_dir() / f"{experiment.name}-{key[:24]}.pt", key, lambda: _run(experiment, seeds, stream, progress))
+    if cache:
+        key = run_key(experiment, seeds, stream)
+        path = cache_dir() / f"train-{experiment.name}-{key[:24]}.pt"
+        trained = cached(path, key, lambda: train(experiment, seeds, stream=stream, progress=progress))
+    else:
+        trained = train(experiment, seeds, stream=stream, progress=progress)
+    return evaluate_run(experiment, trained, progress)
 
 
-def _run(experiment: Experiment, seeds: list[int], stream: RandomStream, progress: bool) -> RunResult:
-    result = train(experiment, seeds, stream=stream, progress=progress)
+def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False) -> RunResult:
+    """Score every seed, select from the Pareto front, evaluate the selected model and every seed."""
     runs = runs_table(experiment, result, scores(experiment, result.model))
     runs["pareto"] = pareto_front(runs, experiment.minimize, ["score"])
     best = int(select(runs, experiment.minimize))
-    selected = result.model.seeds(seeds.index(best))
-    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress))
+    selected = result.model.seeds(result.seeds.index(best))
+    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress),
+                     seed_table(experiment, result.model, result.seeds))
 
 
 STATS = ("min", "max", "mean", "std")

@@ -17,6 +17,7 @@ from .sweep import VariantResult
 
 PREAMBLE = r"""% Preamble for sca's colour tables: \input{sca-table-preamble} in your document's preamble.
 \usepackage{booktabs}
+\usepackage{longtable}
 \usepackage{siunitx}
 \usepackage{xcolor}
 % \swatch{RRGGBB}: a small square in that colour, with a thin grey outline.
@@ -85,6 +86,18 @@ def latex_table(variants: dict[str, VariantResult], path: str | Path, caption: s
         "",
     ])
     path.write_text(tex)
+    return path
+
+
+def frame_latex(df: pd.DataFrame, path: str | Path, caption: str, label: str, formats: dict[str, str]) -> Path:
+    """Write a data frame as a booktabs longtable (pandas Styler, with its own LaTeX escaping), and the
+    preamble file beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / PREAMBLE_NAME).write_text(PREAMBLE)
+    styler = (df.style.format(formats, na_rep="–", escape="latex").format_index(escape="latex", axis=1)
+              .hide(axis="index"))
+    path.write_text(styler.to_latex(hrules=True, environment="longtable", caption=caption, label=label))
     return path
 
 

@@ -16,6 +16,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -32,9 +33,11 @@ if TYPE_CHECKING:
     from .experiments import Experiment
 
 
+@lru_cache(maxsize=1)
 def _keep_freed_memory() -> None:
     """Ask glibc to keep freed blocks up to 32 MB instead of unmapping them: at this model size each
-    step allocates ~1 MB temporaries, and returning them to the OS every step costs page faults."""
+    step allocates ~1 MB temporaries, and returning them to the OS every step costs page faults.
+    Done once, when training first starts (importing sca changes nothing in the host process)."""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL("libc.so.6")
@@ -42,9 +45,6 @@ def _keep_freed_memory() -> None:
             libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
         except (OSError, AttributeError):
             pass
-
-
-_keep_freed_memory()
 
 
 @dataclass
@@ -206,6 +206,7 @@ def merge(parts: Sequence[TrainResult]) -> TrainResult:
 
 
 def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, progress: bool = False) -> TrainResult:
+    _keep_freed_memory()
     schedule, lr_keys, weight_keys = experiment.training_schedule()
     data, val_data = training_data(experiment.data), validation_data(experiment.data)
     regs = list(experiment.regularizers)
