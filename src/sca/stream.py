@@ -8,6 +8,7 @@ notebooks' generators) can be fed to the same trainer.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
@@ -42,3 +43,63 @@ class TorchStream:
             indices = torch.multinomial(weights, steps * batch, replacement=True, generator=g).view(steps, batch)
         uniforms = torch.rand(steps, n_labels, batch, generator=g)
         return Draws(params, indices, uniforms)
+
+
+class PublishedStream:
+    """The original notebooks' random stream (z0u/ex-preppy, redux sweeps 2.4.1-2.10.1), rebuilt from the
+    seed alone with PyTorch's own generators (no Lightning, none of the original code): the draws a
+    `seed_everything(seed)` run with 4-worker data loaders made, in the order it made them.
+
+    1. The global generator G, seeded with the seed, initialises every nn.Linear in construction order
+       (weight by kaiming_uniform_(a=√5), then bias uniform on ±1/√fan_in).
+    2. Before step t, G makes one "seed draw" per validation run (t > 0, t a multiple of steps // 10; the
+       value is unused) and, at each epoch start (t a multiple of the batches per epoch), two: the loader's
+       base seed b_e, then the RandomSampler's seed s_e.
+    3. Epoch e's sample indices are n_samples draws of randint(n_samples) from a generator seeded with s_e;
+       batch k of the epoch is step t = e·(batches per epoch) + k.
+    4. Batch k is collated by worker k mod 4, whose generator is seeded with b_e + (k mod 4): it draws one
+       uniform per sample for each label in turn (label = uniform < probability), batch w before batch w + 4.
+    """
+
+    WORKERS = 4
+
+    def draws(self, seed, shapes, steps, batch, n_samples, n_labels, weights=None) -> Draws:
+        if weights is not None or n_samples % batch:
+            raise ValueError("PublishedStream reproduces the redux sweeps' uniform loaders only "
+                             f"(no sampling weights, whole batches per epoch; got {n_samples} samples in batches of {batch})")
+        g = torch.Generator().manual_seed(int(seed))
+        params = linear_init(shapes, g)
+        per_epoch, every = n_samples // batch, steps // 10
+        indices = torch.empty(steps, batch, dtype=torch.int64)
+        uniforms = torch.empty(steps, n_labels, batch)
+        for t in range(0, steps, per_epoch):
+            for v in range(max(1, t - per_epoch + 1), t + 1):  # validations since the last epoch began, this step's first
+                if every and v % every == 0:
+                    _seed_draw(g)  # the validation loader's iterator (its value is unused)
+            base, sampler = _seed_draw(g), _seed_draw(g)
+            order = torch.randint(n_samples, (n_samples,), generator=torch.Generator().manual_seed(sampler))
+            n = min(per_epoch, steps - t)
+            indices[t:t + n] = order.view(per_epoch, batch)[:n]
+            workers = [torch.Generator().manual_seed(base + w) for w in range(self.WORKERS)]
+            for k in range(per_epoch):  # every batch is drawn; the last epoch's extra batches are not used
+                u = torch.rand(n_labels, batch, generator=workers[k % self.WORKERS])
+                if k < n:
+                    uniforms[t + k] = u
+        return Draws(params, indices, uniforms)
+
+
+def linear_init(shapes: Sequence[tuple[int, int]], g: torch.Generator) -> list[torch.Tensor]:
+    """nn.Linear's own initialisation, layer by layer from one generator: weight by kaiming_uniform_(a=√5),
+    then bias uniform on ±1/√fan_in."""
+    params = []
+    for out_f, in_f in shapes:
+        w, b = torch.empty(out_f, in_f), torch.empty(out_f)
+        torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=g)
+        torch.nn.init.uniform_(b, -1 / math.sqrt(in_f), 1 / math.sqrt(in_f), generator=g)
+        params += [w, b]
+    return params
+
+
+def _seed_draw(g: torch.Generator) -> int:
+    """What a DataLoader iterator or RandomSampler takes from a generator: one int64 `random_()`."""
+    return int(torch.empty((), dtype=torch.int64).random_(generator=g))
