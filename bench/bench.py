@@ -5,7 +5,8 @@
   2. evaluating 60 trained models on the 86,400-colour loss grid;
   3. 60-seed training of 2.4.1 and 2.9.1 as one process with two threads, one process with one thread, and two
      single-threaded worker processes (the default), on a quiet machine and with another process busy on one core;
-  4. what batch-independent arithmetic costs: SeedAdam against PyTorch's fused Adam (whose results depend on the batch).
+  4. what batch-independent arithmetic costs: SeedAdam against PyTorch's fused Adam (whose results depend on the batch);
+  5. training with the original notebooks' random stream against our own.
 Prints wall times and ratios; writes the same to bench/latest.json.
 """
 
@@ -142,6 +143,19 @@ def optimizer_section(results: dict) -> None:
         print(f"   {name}: SeedAdam {seed_adam:6.2f} s, fused Adam {fused:6.2f} s: {seed_adam / fused:4.2f}x the time")
 
 
+def stream_section(results: dict) -> None:
+    print("\n5. the original's random stream: 60-seed training of 2.4.1 (default workers)")
+    from sca.stream import PublishedStream, TorchStream
+
+    for name, stream in (("ours", TorchStream()), ("published", PublishedStream())):
+        seconds, _ = timed(lambda: train(EXPERIMENT, range(60), stream=stream))
+        results[f"train60 2.4.1 stream {name}"] = seconds
+        print(f"   {name:<9} stream {seconds:6.2f} s")
+    ratio = results["train60 2.4.1 stream published"] / results["train60 2.4.1 stream ours"]
+    results["train60 2.4.1 published stream over ours"] = ratio
+    print(f"   published / ours: {ratio:4.2f}")
+
+
 def main() -> None:
     results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} threads available", "torch": torch.__version__}
 
@@ -189,6 +203,7 @@ def main() -> None:
 
     load_section(results)
     optimizer_section(results)
+    stream_section(results)
     out = Path(__file__).parent / "latest.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")

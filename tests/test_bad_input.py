@@ -122,6 +122,7 @@ CLI_CASES = [
     (["run", "2.4.1", "--seeds", ""], "cannot read ''"),
     (["run", "2.4.1", "--seeds", "0-999999"], "GiB"),
     (["run", "2.4.1", "--seeds", "0-9999999"], "more than 1000000 seeds"),
+    (["run", "2.4.1", "--stream", "theirs"], "invalid choice: 'theirs'"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m sca list` and `python -m sca run EXP [--seeds 0-59] [--out DIR]`."""
+"""Command line: `python -m sca list` and `python -m sca run EXP [--seeds 0-59] [--stream ours|published] [--out DIR]`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import experiments
 from .cache import atomic_write
+from .stream import STREAMS, get_stream
 from .train import TrainingFailed, check_seeds
 
 
@@ -57,9 +58,10 @@ def _run(args) -> int:
     out = Path(args.out or f"runs/{exp.name}")
     _check_output_folder(out)
     started = time.perf_counter()
-    result = run(exp, seeds, progress=sys.stderr.isatty() and not os.environ.get("CI"), cache=not args.no_cache)
+    result = run(exp, seeds, stream=get_stream(args.stream), progress=sys.stderr.isatty() and not os.environ.get("CI"),
+                 cache=not args.no_cache)
     elapsed = time.perf_counter() - started
-    summary = result.summary() | {"wall_time_s": elapsed}
+    summary = result.summary() | {"stream": args.stream, "wall_time_s": elapsed}
     atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
 
     scores = result.runs["score"]
@@ -97,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=parse_seeds, default=None, help="e.g. 0-59 (default: the original's seeds)")
     p.add_argument("--out", default=None, help="output folder (default: runs/EXP)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
+    p.add_argument("--stream", choices=sorted(STREAMS), default="ours",
+                   help="random stream: our own (default), or the original notebooks' (published: the redux sweeps)")
     p.set_defaults(func=_run)
     args = parser.parse_args(argv)
     try:

@@ -160,3 +160,23 @@ R2_PUBLISHED = {
     ("2.10.1", "ablated"): (0.95, "NB 2.10.1"), ("2.10.1", "pruned"): (0.95, "NB 2.10.1"),
     ("2.10.1", "suppression"): (0.97, "NB 2.10.1"),
 }
+
+# The top of each published Pareto front (seed, score), best first, as the notebooks print it (at most five).
+PARETO_TOP = {
+    "2.4.1": ((7, 0.9910), (40, 0.9848), (39, 0.9780), (30, 0.9531)),
+    "2.5.1": ((8, 0.9762), (58, 0.9745), (44, 0.9731), (25, 0.9553), (18, 0.9553)),
+    "2.7.1": ((44, 0.9119), (32, 0.9089), (27, 0.8887), (46, 0.8859), (30, 0.8750)),
+    "2.9.1": ((33, 0.9848), (45, 0.9758), (15, 0.9715), (28, 0.9704), (9, 0.9680)),
+    "2.10.1": ((52, 0.9769), (9, 0.9758), (30, 0.9594), (37, 0.9480), (0, 0.9366)),
+}
+
+
+def published_table(experiment: str) -> dict[str, dict[str, float]]:
+    """The published named-colour Δ of one experiment's selected model, per variant and colour."""
+    if experiment in ("2.4.1", "2.9.1"):
+        cols = [(i, v) for i, (e, v) in enumerate(TABLE_1_COLUMNS) if e == experiment]
+        return {v: {c: TABLE_1[c][i] for c in TABLE_1} for i, v in cols}
+    table = {"2.5.1": TABLE_C51, "2.7.1": TABLE_C52}.get(experiment)
+    if table is None:
+        return {}
+    return {v: {c: vals[i] for c, vals in table.items()} for i, v in enumerate(("suppression", "ablated"))}

@@ -103,3 +103,14 @@ def linear_init(shapes: Sequence[tuple[int, int]], g: torch.Generator) -> list[t
 def _seed_draw(g: torch.Generator) -> int:
     """What a DataLoader iterator or RandomSampler takes from a generator: one int64 `random_()`."""
     return int(torch.empty((), dtype=torch.int64).random_(generator=g))
+
+
+STREAMS = {"ours": TorchStream, "published": PublishedStream}
+
+
+def get_stream(name: str) -> RandomStream:
+    """A stream by name: "ours" (one generator per seed) or "published" (the original notebooks')."""
+    try:
+        return STREAMS[name]()
+    except KeyError:
+        raise KeyError(f"unknown stream {name!r}; known: {', '.join(STREAMS)}") from None
