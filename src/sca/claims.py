@@ -21,6 +21,7 @@ A claim is one of four kinds, each judged like with like:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -36,7 +37,8 @@ KINDS = ("selected", "bound", "distribution", "qualitative")
 VERDICTS = {"reproduced": "✓", "marginal": "~", "not reproduced": "✗"}
 SPREAD = (5, 95)  # percentiles of our seeds a selected-model number is judged against
 P_REPRODUCED, P_MARGINAL = 0.05, 0.01  # F-test thresholds for a spread
-VARIANT_LABEL = {"suppression": "suppression", "repulsion": "repulsion", "ablated": "weight ablation", "pruned": "pruning"}
+VARIANT_LABEL = {"baseline": "of the baseline", "suppression": "under suppression", "repulsion": "under repulsion",
+                 "ablated": "under weight ablation", "pruned": "under pruning"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Claim:
         return {"ours": ours, "seeds_lo": lo, "seeds_median": float(np.median(x)), "seeds_hi": hi,
                 "percentile": pct, "verdict": verdict,
                 "reason": f"the published {self.published:.3g} lies at our {pct:.0f}th percentile "
-                          f"(our seeds' {SPREAD[0]}-{SPREAD[1]}% range {lo:.3g} to {hi:.3g}; our selected model {ours:.3g})"}
+                          f"(our seeds' {SPREAD[0]}-{SPREAD[1]}% range {lo:.3g} to {hi:.3g}; our seed {selected} gives {ours:.3g})"}
 
     def _judge_distribution(self, x: np.ndarray) -> dict:
         n = len(x)
@@ -120,14 +122,14 @@ def _table_claims(experiment: str, table: dict, columns: tuple[str, ...], source
     for colour in reference.TABLE_ROWS:
         for variant, value in zip(columns, table[colour]):
             out.append(Claim(f"{experiment}/{variant}/{colour}", experiment,
-                             f"{VARIANT_LABEL[variant]} changes {colour}'s error by {value:.2f}", source, "selected",
+                             f"{colour}'s error changes by {value:.2f} {VARIANT_LABEL[variant]}", source, "selected",
                              value, variant, f"dmse:{colour}", precision=reference.TABLE_PRECISION))
     return out
 
 
 def _qualitative(experiment: str, variant: str, colour: str, expect: str, source: str) -> Claim:
-    verb = "leaves {} untouched" if expect == "untouched" else "also damages {}"
-    return Claim(f"{experiment}/{variant}/{colour} {expect}", experiment, f"{VARIANT_LABEL[variant]} {verb.format(colour)}",
+    state = "is untouched" if expect == "untouched" else "is also damaged"
+    return Claim(f"{experiment}/{variant}/{colour} {expect}", experiment, f"{colour} {state} {VARIANT_LABEL[variant]}",
                  source, "qualitative", None, variant, f"dde:{colour}", expect=expect)
 
 
@@ -140,7 +142,7 @@ def registry() -> list[Claim]:
     claims += _table_claims("2.5.1", reference.TABLE_C51, ("suppression", "ablated"), "paper Table C.5.1")
     claims += _table_claims("2.7.1", reference.TABLE_C52, ("suppression", "ablated"), "paper Table C.5.2")
     for (exp, variant), (value, source) in reference.R2_PUBLISHED.items():
-        claims.append(Claim(f"{exp}/{variant}/R²", exp, f"{VARIANT_LABEL[variant]}'s error follows its predictor with R² {value:.2f}",
+        claims.append(Claim(f"{exp}/{variant}/R²", exp, f"error follows its predictor with R² {value:.2f} {VARIANT_LABEL[variant]}",
                             source, "selected", value, variant, "r2", precision=0.005))
     claims += [
         Claim("2.4.1/suppression/bound", "2.4.1", f"suppressed red's error approaches {Fraction(suppression_bound())} (red decoded as mid-grey)",
@@ -175,7 +177,29 @@ def registry() -> list[Claim]:
     return claims
 
 
-CLAIMS = registry()
+def half_unit(value: float) -> float:
+    """Half a unit of the last digit `value` was printed with (0.074 -> 0.0005, 1.5e-05 -> 5e-07)."""
+    return 0.5 * 10.0 ** Decimal(repr(value)).as_tuple().exponent
+
+
+SINGLE_SEED = ("2.2", "2.3", "2.3-sigmoid", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10")
+
+
+def single_seed_registry() -> list[Claim]:
+    """The old notebooks' printed max and median per-colour error (one seed each), per variant."""
+    out = []
+    for exp, printed in reference.OLD_MAX_MEDIAN.items():
+        for variant, (mx, med) in printed.items():
+            label = VARIANT_LABEL.get(variant, variant)
+            for stat, value in (("max", mx), ("median", med)):
+                if value is not None:
+                    out.append(Claim(f"{exp}/{variant}/{stat}", exp, f"{stat} per-colour error {label}: {value:g}",
+                                     f"NB {exp.removesuffix('-sigmoid')}", "selected", value, variant, f"{stat}_mse",
+                                     precision=half_unit(value)))
+    return out
+
+
+CLAIMS = registry() + single_seed_registry()
 
 
 def claims_for(experiment: str) -> list[Claim]:

@@ -4,7 +4,7 @@ judged against.
 For each seed (all at once, on the batched model) and each variant: the MSE and the perceptual error
 (CIEDE2000 ΔE between the true colour and its reconstruction) of every named colour, the change of both
 from that seed's own baseline, R² of per-colour error against the variant's predictor on the 20³ RGB
-grid, and the colour that pure red decodes to.
+grid, the maximum and median error over the experiment's loss grid, and the colour that pure red decodes to.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 from . import colors
-from .evaluate import pearson_r, predictor, reconstruct
+from .evaluate import pearson_r, per_color_mse, predictor, reconstruct
 from .experiments import Experiment
 from .model import ColorAutoencoder
 
@@ -29,13 +29,16 @@ def delta_e(true_rgb: np.ndarray, recon_rgb: np.ndarray) -> np.ndarray:
 
 def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int]) -> pd.DataFrame:
     """One row per (seed, variant): `mse:<colour>`, `de:<colour>`, `dmse:<colour>` and `dde:<colour>`
-    (change from the seed's baseline) for the 17 named colours, `r2`, and `red_r/g/b`, what red decodes to."""
+    (change from the seed's baseline) for the 17 named colours, `r2`, `max_mse` and `median_mse` on the loss
+    grid, and `red_r/g/b`, what red decodes to."""
     named = colors.named_colors()
     names, rgb = list(named["name"]), np.array(named["rgb"].tolist())
     grid = colors.latent_grid().flat_rgb
+    loss_grid = colors.LOSS_GRIDS[experiment.loss_grid]().flat_rgb
     frames = []
     for variant in experiment.all_variants:
         m, intervention = variant.apply(model)
+        loss = per_color_mse(m, loss_grid, intervention)  # [S, N]: the max and median error the old notebooks printed
         recon, _ = reconstruct(m, np.concatenate([rgb, PURE_RED, grid]), intervention)
         named_recon, red, grid_recon = recon[:, :len(rgb)], recon[:, len(rgb)], recon[:, len(rgb) + 1:]
         mse = ((named_recon - rgb[None]) ** 2).mean(-1)
@@ -43,6 +46,7 @@ def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int]
         grid_mse = ((grid_recon - grid[None]) ** 2).mean(-1)
         r2 = pearson_r(predictor(grid, variant.metric, variant.power), grid_mse) ** 2
         frame = pd.DataFrame({"seed": seeds, "variant": variant.name, "r2": r2,
+                              "max_mse": loss.max(-1), "median_mse": np.median(loss, -1),
                               "red_r": red[:, 0], "red_g": red[:, 1], "red_b": red[:, 2]})
         frame[[f"mse:{n}" for n in names]] = mse
         frame[[f"de:{n}" for n in names]] = de

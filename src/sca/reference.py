@@ -90,6 +90,7 @@ RERUN_HEADLINE = {
 OLD_MAX_MEDIAN = {
     "2.2": {"baseline": (0.014, None), "suppression": (0.28, None), "repulsion": (0.29, None)},
     "2.3": {"baseline": (0.0017, 1.6e-05), "suppression": (0.19, 1.9e-05), "repulsion": (0.12, None)},
+    "2.3-sigmoid": {"baseline": (0.0016, 6.3e-05)},
     "2.4": {"baseline": (0.0011, 1.5e-05), "suppression": (0.16, 2e-05), "repulsion": (0.094, 2.5e-05)},
     "2.5": {"baseline": (0.00028, 1.4e-05), "suppression": (0.23, 2.2e-05), "repulsion": (0.14, 2.7e-05)},
     "2.6": {"baseline": (0.0011, 1.5e-05), "ablated": (0.27, 0.0031), "pruned": (0.27, 0.0031)},

@@ -7,7 +7,7 @@ with our numbers and the published ones side by side.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 
@@ -187,10 +187,65 @@ def headline_table(r: RunResult) -> Table:
     return _table(df, {c: "{:+.3f}" if "Δ" in c else "{:.2f}" for c in df.columns if c not in ("variant", "predictor")})
 
 
+# --- the old notebooks' single-seed experiments --------------------------------------------------------
+
+SINGLE_SEEDS = range(20)  # enough seeds to place the original's one draw (it trained seed 0 only)
+
+
+def experiment(name: str) -> experiments.Experiment:
+    """An experiment by name; "2.3-sigmoid" is 2.3's twin with a sigmoid output, trained beside it."""
+    if name == "2.3-sigmoid":
+        base = experiments.get("2.3")
+        return replace(base, name=name, title=f"{base.title} (sigmoid output)", model=replace(base.model, sigmoid=True))
+    return experiments.get(name)
+
+
+@lru_cache(maxsize=None)
+def load_single(name: str) -> RunResult:
+    """An old single-seed experiment on SINGLE_SEEDS, showing our seed 0 (one draw, like the original's)."""
+    return run(experiment(name), seeds=SINGLE_SEEDS, show=0)
+
+
+def spread_sentence(r: RunResult) -> Markdown:
+    """Where the original's printed max and median errors fall among our seeds."""
+    card = claims.scorecard({r.experiment.name: r}, claims.claims_for(r.experiment.name))
+    parts = [f"{row.statement.split(':')[0]} ({row.published:g}) at our {row.percentile:.0f}th percentile"
+             for row in card.itertuples()]
+    return Markdown(f"The figures show our seed 0 of {len(r.runs)} (our random stream differs from the original's, so it "
+                    "is one draw like the original's, not the same draw). Among our seeds the original's printed numbers "
+                    "fall as follows: " + "; ".join(parts) + ".")
+
+
+def twin_sentence(linear: RunResult, sigmoid: RunResult) -> Markdown:
+    """2.3's second hypothesis: the baseline median error of the linear and sigmoid outputs over our seeds."""
+    ours = {k: float(r.population.xs("baseline", level="variant")["median_mse"].median()) for k, r in
+            (("linear", linear), ("sigmoid", sigmoid))}
+    orig = {k: reference.OLD_MAX_MEDIAN[n]["baseline"][1] for k, n in (("linear", "2.3"), ("sigmoid", "2.3-sigmoid"))}
+    wins = float((sigmoid.population.xs("baseline", level="variant")["median_mse"].to_numpy()
+                  > linear.population.xs("baseline", level="variant")["median_mse"].to_numpy()).mean())
+    return Markdown(f"Over our seeds the median per-colour error of the baseline is {ours['linear']:.2g} with a linear "
+                    f"output and {ours['sigmoid']:.2g} with a sigmoid ({ours['sigmoid'] / ours['linear']:.1f}× higher; "
+                    f"the original printed {orig['linear']:.2g} and {orig['sigmoid']:.2g}, {orig['sigmoid'] / orig['linear']:.1f}×). "
+                    f"The sigmoid twin is worse for {wins:.0%} of seeds trained with the same draws.")
+
+
+def failure_sentence(failed: RunResult, working: RunResult) -> Markdown:
+    """2.8's verdict: ablation's median error against the working design's (2.9), over seeds."""
+    med = {k: r.population.xs("ablated", level="variant")["median_mse"] for k, r in (("failed", failed), ("working", working))}
+    ceiling = float(np.percentile(med["working"], 95))
+    share = float((med["failed"] > ceiling).mean())
+    verdict = "the failure reproduces" if share > 0.5 else "the failure does not reproduce"
+    return Markdown(f"After ablation the median colour's error is {med['failed'].median():.2g} over our seeds here, against "
+                    f"{med['working'].median():.2g} for the five-dimensional design of 2.9 that works; in {share:.0%} of our "
+                    f"seeds it exceeds the 95th percentile of 2.9's ({ceiling:.2g}), so **{verdict}** (rule: more than half "
+                    f"the seeds above that percentile). The original printed {reference.OLD_MAX_MEDIAN['2.8']['ablated'][1]:g} "
+                    f"here and {reference.OLD_MAX_MEDIAN['2.9']['ablated'][1]:g} for 2.9.")
+
+
 # --- claims and verdicts -----------------------------------------------------------------------------------
 
 SWEEPS = ("2.4.1", "2.5.1", "2.7.1", "2.9.1", "2.10.1")
-CARD_COLUMNS = {"experiment": "experiment", "statement": "claim", "source": "source", "published": "published", "ours": "ours (selected)",
+CARD_COLUMNS = {"experiment": "experiment", "statement": "claim", "source": "source", "published": "published", "ours": "ours (model shown)",
                 "seeds_lo": "seeds 5%", "seeds_median": "seeds median", "seeds_hi": "seeds 95%",
                 "percentile": "published at our percentile", "mark": "verdict"}
 

@@ -142,8 +142,9 @@ class RunResult:
 
 
 def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
-        progress: bool = False, cache: bool = True) -> RunResult:
-    """Train (or, with `cache`, load the cached training), then score, select and evaluate."""
+        progress: bool = False, cache: bool = True, show: int | None = None) -> RunResult:
+    """Train (or, with `cache`, load the cached training), then score, select and evaluate. With `show`,
+    that seed is evaluated in place of the selected one (as for the old notebooks, which trained seed 0)."""
     seeds = check_seeds(experiment.seeds if seeds is None else seeds)
     stream = stream or TorchStream()
     if cache:
@@ -152,14 +153,16 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
         trained = cached(path, key, lambda: train(experiment, seeds, stream=stream, progress=progress))
     else:
         trained = train(experiment, seeds, stream=stream, progress=progress)
-    return evaluate_run(experiment, trained, progress)
+    if show is not None and show not in trained.seeds:
+        raise ValueError(f"{experiment.name}: seed {show} to show is not among the seeds trained")
+    return evaluate_run(experiment, trained, progress, show)
 
 
-def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False) -> RunResult:
-    """Score every seed, select from the Pareto front, evaluate the selected model and every seed."""
+def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False, show: int | None = None) -> RunResult:
+    """Score every seed, select from the Pareto front (or take seed `show`), evaluate that model and every seed."""
     runs = runs_table(experiment, result, scores(experiment, result.model))
     runs["pareto"] = pareto_front(runs, experiment.minimize, ["score"])
-    best = int(select(runs, experiment.minimize))
+    best = int(select(runs, experiment.minimize)) if show is None else show
     selected = result.model.seeds(result.seeds.index(best))
     return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress),
                      seed_table(experiment, result.model, result.seeds))
