@@ -13,7 +13,17 @@ def exp(short_experiment):
 
 
 def entry(exp, seeds):
+    """The training entry (the evaluation entries are dropped, so that the next run reads it)."""
+    for path in cache.cache_dir().glob("eval-*"):
+        path.unlink()
     return cache.cache_dir() / f"train-{exp.name}-{cache.run_key(exp, seeds, TorchStream())[:24]}.pt"
+
+
+def test_evaluation_is_cached_apart_from_training(exp):
+    run(exp, seeds=[7])
+    assert len(list(cache.cache_dir().glob(f"eval-{exp.name}-*"))) >= 1 and entry(exp, [7]).exists()
+    again = run(exp, seeds=[7])  # training loaded, evaluation recomputed (its entry was dropped above)
+    assert again.summary() == run(exp, seeds=[7]).summary()
 
 
 def test_an_entry_served_under_another_key_is_rejected_and_rebuilt(exp):

@@ -58,6 +58,7 @@ def source_digest() -> str:
     return h.hexdigest()
 
 
+@lru_cache(maxsize=1)
 def package_digest() -> str:
     """SHA-256 over every source file of the package (what a rendered chapter depends on)."""
     h = hashlib.sha256()

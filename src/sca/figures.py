@@ -36,7 +36,8 @@ def figures_dir() -> Path:
 
 
 def save(fig: Figure, experiment: str, name: str) -> Figure:
-    """Write fig as figures/<experiment>/<name>.png (for HTML) and .pdf (vector, for papers); return it."""
+    """Write fig as figures/<experiment>/<name>.png (for HTML) and .pdf (vector, for papers: only dense point
+    clouds are rasterised inside it, which keeps it small and quick to write); return it."""
     folder = figures_dir() / experiment
     folder.mkdir(parents=True, exist_ok=True)
     for suffix in (".png", ".pdf"):
@@ -108,8 +109,8 @@ def draw_latent_panel(ax, result: VariantResult, dims: Sequence[int | None], anc
         ax.add_patch(Circle((0, 0), 1, facecolor="#f2f2f2", edgecolor="#999999", lw=0.6, zorder=0))
     else:
         ax.plot([-1, 1] if dims[0] is not None else [0, 0], [0, 0] if dims[0] is not None else [-1, 1], color="#999999", lw=0.6)
-    ax.scatter(xyz[order, 0], xyz[order, 1], s=10, c=np.clip(result.latent_recon[order], 0, 1), linewidths=0, zorder=2)
-    ax.scatter(xyz[order, 0], xyz[order, 1], s=1.2, c=rgb[order], linewidths=0, zorder=2)
+    ax.scatter(xyz[order, 0], xyz[order, 1], s=10, c=np.clip(result.latent_recon[order], 0, 1), linewidths=0, zorder=2, rasterized=True)
+    ax.scatter(xyz[order, 0], xyz[order, 1], s=1.2, c=rgb[order], linewidths=0, zorder=2, rasterized=True)
     for direction, half_angle, line in _intervention_cones(result.variant.intervention):
         _cone(ax, _project(direction, dims), half_angle, zorder=3, **line)
     direction = getattr(result.variant.intervention, "direction", None) or anchor
@@ -262,7 +263,7 @@ def error_vs_predictor(result: VariantResult) -> Figure:
     slope, intercept = power_law_fit(x, result.latent_mse)
     fig = Figure(figsize=(3.4, 3.0))
     ax = fig.subplots()
-    ax.scatter(x, result.latent_mse, s=3, c=rgb, linewidths=0, alpha=0.8)
+    ax.scatter(x, result.latent_mse, s=3, c=rgb, linewidths=0, alpha=0.8, rasterized=True)
     xs = np.array([0.0, 1.0])
     symbol = "sim" if v.metric == "similarity" else "vib"
     ax.plot(xs, slope * xs + intercept, color="black", lw=0.9, ls=(0, (4, 3)),

@@ -27,18 +27,19 @@ def delta_e(true_rgb: np.ndarray, recon_rgb: np.ndarray) -> np.ndarray:
     return deltaE_ciede2000(rgb2lab(np.clip(true_rgb, 0, 1)), rgb2lab(np.clip(recon_rgb, 0, 1)))
 
 
-def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int]) -> pd.DataFrame:
+def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int], loss_grid: bool = True) -> pd.DataFrame:
     """One row per (seed, variant): `mse:<colour>`, `de:<colour>`, `dmse:<colour>` and `dde:<colour>`
     (change from the seed's baseline) for the 17 named colours, `r2`, `max_mse` and `median_mse` on the loss
-    grid, and `red_r/g/b`, what red decodes to."""
+    grid (unless `loss_grid` is False: it is most of the cost), and `red_r/g/b`, what red decodes to."""
     named = colors.named_colors()
     names, rgb = list(named["name"]), np.array(named["rgb"].tolist())
     grid = colors.latent_grid().flat_rgb
-    loss_grid = colors.LOSS_GRIDS[experiment.loss_grid]().flat_rgb
+    loss_rgb = colors.LOSS_GRIDS[experiment.loss_grid]().flat_rgb if loss_grid else None
     frames = []
     for variant in experiment.all_variants:
         m, intervention = variant.apply(model)
-        loss = per_color_mse(m, loss_grid, intervention)  # [S, N]: the max and median error the old notebooks printed
+        # [S, N]: the max and median error the old notebooks printed
+        loss = per_color_mse(m, loss_rgb, intervention) if loss_grid else np.full((len(seeds), 1), np.nan)
         recon, _ = reconstruct(m, np.concatenate([rgb, PURE_RED, grid]), intervention)
         named_recon, red, grid_recon = recon[:, :len(rgb)], recon[:, len(rgb)], recon[:, len(rgb) + 1:]
         mse = ((named_recon - rgb[None]) ** 2).mean(-1)

@@ -3,6 +3,7 @@ model from the Pareto front, and evaluate each variant of the selected model."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import colors, reference
-from .cache import cache_dir, cached, run_key
+from .cache import cache_dir, cached, package_digest, run_key
 from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predictor, reconstruct, select
 from .experiments import Experiment, Variant
 from .model import ColorAutoencoder
@@ -147,25 +148,29 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
     that seed is evaluated in place of the selected one (as for the old notebooks, which trained seed 0)."""
     seeds = check_seeds(experiment.seeds if seeds is None else seeds)
     stream = stream or TorchStream()
-    if cache:
-        key = run_key(experiment, seeds, stream)
-        path = cache_dir() / f"train-{experiment.name}-{key[:24]}.pt"
-        trained = cached(path, key, lambda: train(experiment, seeds, stream=stream, progress=progress))
-    else:
-        trained = train(experiment, seeds, stream=stream, progress=progress)
-    if show is not None and show not in trained.seeds:
-        raise ValueError(f"{experiment.name}: seed {show} to show is not among the seeds trained")
-    return evaluate_run(experiment, trained, progress, show)
+    if show is not None and show not in seeds:
+        raise ValueError(f"{experiment.name}: seed {show} to show is not among the seeds {seeds[:5]}...")
+    if not cache:
+        return evaluate_run(experiment, train(experiment, seeds, stream=stream, progress=progress), progress, show)
+    # Two levels: training, keyed by what determines it; and its evaluation, keyed also by the whole config
+    # and the package's source (so editing evaluation re-evaluates, and editing the book neither).
+    key = run_key(experiment, seeds, stream)
+    trained = lambda: cached(cache_dir() / f"train-{experiment.name}-{key[:24]}.pt", key,
+                             lambda: train(experiment, seeds, stream=stream, progress=progress))
+    eval_key = hashlib.sha256("\0".join([key, repr(experiment), repr(show), package_digest()]).encode()).hexdigest()
+    return cached(cache_dir() / f"eval-{experiment.name}-{eval_key[:24]}.pt", eval_key,
+                  lambda: evaluate_run(experiment, trained(), progress, show))
 
 
 def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False, show: int | None = None) -> RunResult:
-    """Score every seed, select from the Pareto front (or take seed `show`), evaluate that model and every seed."""
+    """Score every seed, select from the Pareto front (or take seed `show`), evaluate that model and every seed
+    (each seed's max and median error over the loss grid only with `show`: the old notebooks printed those)."""
     runs = runs_table(experiment, result, scores(experiment, result.model))
     runs["pareto"] = pareto_front(runs, experiment.minimize, ["score"])
     best = int(select(runs, experiment.minimize)) if show is None else show
     selected = result.model.seeds(result.seeds.index(best))
     return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress),
-                     seed_table(experiment, result.model, result.seeds))
+                     seed_table(experiment, result.model, result.seeds, loss_grid=show is not None))
 
 
 STATS = ("min", "max", "mean", "std")
