@@ -39,6 +39,14 @@ def parse_seeds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"seeds {text!r}: {e}") from None
 
 
+def parse_label_scale(text: str) -> tuple[str, float]:
+    """'red=0.25' -> ('red', 0.25)."""
+    m = re.fullmatch(r"\s*([a-z]+)\s*=\s*([0-9]*\.?[0-9]+(?:e-?\d+)?)\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"cannot read label scale {text!r}: use LABEL=FACTOR, e.g. red=0.25")
+    return m[1], float(m[2])
+
+
 MAX_SEEDS = 1_000_000  # parsing stops here; whether the machine can train them is checked before training
 
 
@@ -54,6 +62,11 @@ def _run(args) -> int:
     from .sweep import compare_statistics, run
 
     exp = experiments.get(args.experiment)
+    if args.label_scale or args.fixed or args.constant_lr or args.concept != "red":
+        from .studies import Cell, cell_experiment
+
+        exp = cell_experiment(Cell(exp.name, labels=tuple(args.label_scale), fixed=args.fixed,
+                                   constant_lr=args.constant_lr, concept=args.concept))
     seeds = args.seeds if args.seeds is not None else list(exp.seeds)
     out = Path(args.out or f"runs/{exp.name}")
     _check_output_folder(out)
@@ -101,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     p.add_argument("--stream", choices=sorted(STREAMS), default="ours",
                    help="random stream: our own (default), or the original notebooks' (published: the redux sweeps)")
+    study = p.add_argument_group("beyond the paper (2.4.1 and 2.9.1): one cell of a study")
+    study.add_argument("--label-scale", type=parse_label_scale, action="append", default=[], metavar="LABEL=FACTOR",
+                       help="scale a label's probability, e.g. red=0.25 (repeatable)")
+    study.add_argument("--fixed", choices=("mean", "peak"), default=None,
+                       help="constant regularizer weights at their time-average or peak instead of keyframes")
+    study.add_argument("--constant-lr", action="store_true", help="with --fixed: the learning rate constant at its time-average")
+    study.add_argument("--concept", choices=("red", "green", "blue"), default="red", help="the anchored concept (default red)")
     p.set_defaults(func=_run)
     args = parser.parse_args(argv)
     try:

@@ -144,10 +144,26 @@ def named_colors() -> pd.DataFrame:
     return pd.DataFrame({"name": [n for n, _ in rows], "rgb": list(map(tuple, hsv_to_rgb(hsv))), "hsv": list(map(tuple, hsv))})
 
 
+def primary_affinity(rgb: np.ndarray, channel: int) -> np.ndarray:
+    """c·(1 - o₁/2 - o₂/2) for primary channel c and the other two o: 1 only at the pure primary, 0 where it is absent."""
+    rgb = np.asarray(rgb)
+    others = [i for i in range(3) if i != channel]
+    return rgb[..., channel] * (1 - rgb[..., others[0]] / 2 - rgb[..., others[1]] / 2)
+
+
 def redness(rgb: np.ndarray) -> np.ndarray:
     """r·(1 - g/2 - b/2): 1 only at pure red, 0 wherever red is absent."""
-    rgb = np.asarray(rgb)
-    return rgb[..., 0] * (1 - rgb[..., 1] / 2 - rgb[..., 2] / 2)
+    return primary_affinity(rgb, 0)
+
+
+def greenness(rgb: np.ndarray) -> np.ndarray:
+    """g·(1 - r/2 - b/2), red's rule for green."""
+    return primary_affinity(rgb, 1)
+
+
+def blueness(rgb: np.ndarray) -> np.ndarray:
+    """b·(1 - r/2 - g/2), red's rule for blue."""
+    return primary_affinity(rgb, 2)
 
 
 def vibrancy(rgb: np.ndarray) -> np.ndarray:

@@ -16,6 +16,8 @@ from . import colors
 
 ATTRIBUTES = {
     "redness": colors.redness,
+    "greenness": colors.greenness,
+    "blueness": colors.blueness,
     "vibrancy": colors.vibrancy,
     "desaturation": lambda rgb: 1 - colors.vibrancy(rgb),
 }

@@ -40,11 +40,12 @@ def per_color_mse(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callab
     return ((recon - rgb[None].astype(np.float32)) ** 2).mean(-1)
 
 
-def predictor(rgb: np.ndarray, metric: str, power: float) -> np.ndarray:
-    """What error should follow if an intervention is selective: sim(colour, red)^power or vibrancy^power."""
+def predictor(rgb: np.ndarray, metric: str, power: float, hue: float = 0.0) -> np.ndarray:
+    """What error should follow if an intervention is selective: sim(colour, concept)^power, the concept
+    being the fully saturated colour of `hue` (in turns; 0 is red), or vibrancy^power."""
     rgb = np.asarray(rgb).reshape(-1, 3)
     if metric == "similarity":
-        return colors.hsv_similarity(colors.rgb_to_hsv_array(rgb), colors.RED_HSV) ** power
+        return colors.hsv_similarity(colors.rgb_to_hsv_array(rgb), (hue, 1.0, 1.0)) ** power
     if metric == "vibrancy":
         return colors.vibrancy(rgb) ** power
     raise ValueError(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")

@@ -37,6 +37,7 @@ class Variant:
     surgery: tuple[str, tuple[int, ...]] | None = None  # ("ablate" | "prune", dims)
     metric: str = "similarity"
     power: float = 2.0
+    hue: float = 0.0  # the concept's hue in turns, for the similarity predictor (0: red)
 
     def __post_init__(self):
         if self.name not in VARIANT_NAMES:
@@ -148,7 +149,8 @@ class Experiment:
 
     def variant(self, name: str) -> Variant:
         if name == "baseline":
-            return Variant("baseline", metric=self.variant(self.score).metric, power=self.variant(self.score).power)
+            score = self.variant(self.score)
+            return Variant("baseline", metric=score.metric, power=score.power, hue=score.hue)
         for v in self.variants:
             if v.name == name:
                 return v

@@ -259,7 +259,7 @@ def error_vs_predictor(result: VariantResult) -> Figure:
     with Pearson r, R² and the fitted line."""
     v = result.variant
     rgb = colors.latent_grid().flat_rgb
-    x = predictor(rgb, v.metric, v.power)
+    x = predictor(rgb, v.metric, v.power, v.hue)
     slope, intercept = power_law_fit(x, result.latent_mse)
     fig = Figure(figsize=(3.4, 3.0))
     ax = fig.subplots()
@@ -350,4 +350,35 @@ def seed_distributions(run: RunResult) -> Figure:
         ax.set_yticks([1], [metric])
         ax.tick_params(axis="y", length=0)
     fig.axes[0].legend(loc="lower left", ncols=2, bbox_to_anchor=(0, 1.0))
+    return fig
+
+
+@styled
+def study_boxes(table, group: str, published_score: dict[str, float] | None = None) -> Figure:
+    """A study's cells as box plots over seeds, one row per design: score, the concept's Δ under the design's
+    intervention, and the share of seeds whose concept encodes near its anchor. `group` names the column whose
+    values are the cells, in their order; the published 60-seed mean score is drawn as a grey line."""
+    designs = list(dict.fromkeys(table["experiment"]))
+    fig = Figure(figsize=(7.2, 2.3 * len(designs)), layout="constrained")
+    axes = fig.subplots(len(designs), 3, squeeze=False)
+    for row, design in zip(axes, designs):
+        sub = table[table["experiment"] == design]
+        cells = list(dict.fromkeys(sub[group]))
+        for ax, column, title in zip(row[:2], ("score", "concept_delta"), ("score (R²)", "concept's Δ MSE")):
+            data = [sub.loc[sub[group] == c, column].to_numpy(float) for c in cells]
+            ax.boxplot(data, widths=0.6, showfliers=False, medianprops=dict(color="black"),
+                       boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+            for i, values in enumerate(data, start=1):
+                jitter = i + 0.12 * np.random.default_rng(i).uniform(-1, 1, len(values))
+                ax.scatter(jitter, values, s=4, color="#0072B2", alpha=0.5, linewidths=0, rasterized=True)
+            if column == "score" and published_score and design in published_score:
+                ax.axhline(published_score[design], color="#777777", lw=0.8, ls="--", label="published mean")
+                ax.legend(loc="lower right", fontsize="small")
+            ax.set_title(f"{design}: {title}", fontsize="medium")
+            ax.set_xticks(range(1, len(cells) + 1), [str(c) for c in cells], rotation=45, ha="right", fontsize="small")
+        share = [sub.loc[sub[group] == c, "geometry_right"].mean() for c in cells]
+        row[2].bar(range(1, len(cells) + 1), share, color="#009E73", width=0.6)
+        row[2].set_ylim(0, 1)
+        row[2].set_title(f"{design}: share with concept near anchor", fontsize="medium")
+        row[2].set_xticks(range(1, len(cells) + 1), [str(c) for c in cells], rotation=45, ha="right", fontsize="small")
     return fig

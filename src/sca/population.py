@@ -45,7 +45,7 @@ def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int]
         mse = ((named_recon - rgb[None]) ** 2).mean(-1)
         de = delta_e(np.broadcast_to(rgb, named_recon.shape), named_recon)
         grid_mse = ((grid_recon - grid[None]) ** 2).mean(-1)
-        r2 = pearson_r(predictor(grid, variant.metric, variant.power), grid_mse) ** 2
+        r2 = pearson_r(predictor(grid, variant.metric, variant.power, variant.hue), grid_mse) ** 2
         frame = pd.DataFrame({"seed": seeds, "variant": variant.name, "r2": r2,
                               "max_mse": loss.max(-1), "median_mse": np.median(loss, -1),
                               "red_r": red[:, 0], "red_g": red[:, 1], "red_b": red[:, 2]})

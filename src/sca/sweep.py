@@ -28,7 +28,7 @@ def scores(experiment: Experiment, model: ColorAutoencoder) -> np.ndarray:
     rgb = colors.rgb_grid(SCORE_GRID).flat_rgb
     m, intervention = variant.apply(model)
     mse = per_color_mse(m, rgb, intervention)
-    return pearson_r(predictor(rgb, variant.metric, variant.power), mse) ** 2
+    return pearson_r(predictor(rgb, variant.metric, variant.power, variant.hue), mse) ** 2
 
 
 def runs_table(experiment: Experiment, result: TrainResult, score: np.ndarray) -> pd.DataFrame:
@@ -72,7 +72,7 @@ def evaluate_variant(experiment: Experiment, model: ColorAutoencoder, variant: V
     m, intervention = variant.apply(model)
     recon, latents = reconstruct(m, latent_rgb, intervention)
     latent_mse = ((recon[0] - latent_rgb) ** 2).mean(-1)
-    corr = correlation(predictor(latent_rgb, variant.metric, variant.power), latent_mse)
+    corr = correlation(predictor(latent_rgb, variant.metric, variant.power, variant.hue), latent_mse)
     loss_mse = per_color_mse(m, loss.flat_rgb, intervention)[0]
     return VariantResult(
         variant=variant,
