@@ -57,7 +57,7 @@ CASES = [
     ("hidden 0", lambda p: ModelConfig(hidden=0), ValueError, r"hidden=0"),
     ("depth 0", lambda p: ModelConfig(depth=0), ValueError, r"depth=0"),
     ("label scale above 1", lambda p: Label("redness", 8, 2.0), ValueError, r"scale=2\.0 must lie in \[0, 1\]"),
-    ("unknown label attribute", lambda p: Label("blueness"), ValueError, r"unknown attribute 'blueness'"),
+    ("unknown label attribute", lambda p: Label("mauveness"), ValueError, r"unknown attribute 'mauveness'"),
     ("batch size 0", lambda p: DataConfig(labels={}, batch_size=0), ValueError, r"batch_size=0"),
     # regularizers and experiments
     ("zero anchor", lambda p: Regularizer("a", "angular-anchor", direction=(0.0, 0, 0, 0)), ValueError,

@@ -27,6 +27,8 @@ KNOWN_GAPS = {
     "2.6/pruned/max": ("marginal", "the printed 0.27 sits at our 5th percentile"),
     "2.7/ablated/max": ("not reproduced", "the printed 0.31 lies below all 20 of our seeds (lowest about 0.33)"),
     "2.10/ablated/max": ("marginal", "the printed 0.073 sits at our 5th percentile"),
+    # Perceptually, deleting hue does shift the greys: a CIEDE2000 change of about 9 on our seed 0, above 2.3 on every seed.
+    "2.7/ablated/gray untouched": ("not reproduced", "grey's ΔE rises by more than one just-noticeable difference"),
 }
 
 
@@ -38,7 +40,7 @@ def card():
     return claims.scorecard({n: report.load_single(n) if n in claims.SINGLE_SEED else report.load(n) for n in names})
 
 
-def test_the_registry_covers_the_five_sweeps_with_at_least_forty_claims():
+def test_the_registry_covers_every_experiment_with_at_least_forty_claims():
     assert len(claims.CLAIMS) >= 40 and len({c.id for c in claims.CLAIMS}) == len(claims.CLAIMS)
     assert {c.experiment for c in claims.CLAIMS} == {"2.4.1", "2.5.1", "2.7.1", "2.9.1", "2.10.1", *claims.SINGLE_SEED}
     assert {c.kind for c in claims.CLAIMS} == set(claims.KINDS)

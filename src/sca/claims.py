@@ -199,7 +199,22 @@ def single_seed_registry() -> list[Claim]:
     return out
 
 
-CLAIMS = registry() + single_seed_registry()
+def narrative_registry() -> list[Claim]:
+    """What the old notebooks concluded in words (experiments.md §C), checked on our seeds."""
+    return [
+        _qualitative("2.2", "suppression", "cyan", "untouched", "NB 2.2: interventions on an M1 model are targeted"),
+        _qualitative("2.4", "suppression", "cyan", "untouched", "NB 2.4: cleaner interventions after normalisation"),
+        _qualitative("2.5", "suppression", "cyan", "untouched", "NB 2.5: one anchor suffices"),
+        _qualitative("2.6", "ablated", "cyan", "damaged", "NB 2.6: deleting the axis deletes red and cyan"),
+        _qualitative("2.6", "ablated", "lime", "untouched", "NB 2.6: colours orthogonal to warmth survive"),
+        _qualitative("2.7", "ablated", "lime", "damaged", "NB 2.7: deleting hue loses every vibrant colour"),
+        _qualitative("2.7", "ablated", "gray", "untouched", "NB 2.7: greys are unaffected"),
+        _qualitative("2.9", "ablated", "cyan", "untouched", "NB 2.9: red-only deletion works, cyan unaffected"),
+        _qualitative("2.10", "ablated", "cyan", "untouched", "NB 2.10: red-only deletion with the red label alone"),
+    ]
+
+
+CLAIMS = registry() + single_seed_registry() + narrative_registry()
 
 
 def claims_for(experiment: str) -> list[Claim]:

@@ -291,18 +291,19 @@ STREAM_COLUMNS = {"ours_published_stream": "ours, original's stream", "mark_publ
 
 
 def scorecard() -> Table:
-    """Every claim of the five sweeps, judged on our stream and (last two columns) on the original's; also
-    written to figures/scorecard.csv and figures/scorecard.tex."""
-    card = claims.scorecard({name: load(name) for name in SWEEPS})
+    """Every claim, judged on our stream and, for the five sweeps, also on the original's (last two columns);
+    also written to figures/scorecard.csv and figures/scorecard.tex."""
+    card = claims.scorecard({name: load(name) for name in SWEEPS} | {name: load_single(name) for name in claims.SINGLE_SEED})
     original = claims.scorecard({name: load(name, "published") for name in SWEEPS})
-    card["ours_published_stream"], card["mark_published_stream"] = original["ours"], original["mark"]
+    card["ours_published_stream"] = original["ours"].reindex(card.index)
+    card["mark_published_stream"] = original["mark"].reindex(card.index).fillna("")
     out = figures.figures_dir()
     out.mkdir(parents=True, exist_ok=True)
     card.to_csv(out / "scorecard.csv")
     columns = CARD_COLUMNS | STREAM_COLUMNS
     formats = CARD_FORMATS | {STREAM_COLUMNS["ours_published_stream"]: "{:.3g}"}
     frame = card.reset_index(drop=True)[list(columns)].rename(columns=columns)
-    tables.frame_latex(frame, out / "scorecard.tex", "Every published claim of the five sweeps, judged", "tab:scorecard", formats)
+    tables.frame_latex(frame, out / "scorecard.tex", "Every published claim, judged", "tab:scorecard", formats)
     table = _table(frame, formats)
     table.card = card
     return table
