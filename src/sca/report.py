@@ -7,15 +7,15 @@ with our numbers and the published ones side by side.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from IPython.display import Image, Markdown
-
-import numpy as np
-
 from scipy import stats
 
 from . import claims, colors, experiments, figures, population, reference, studies, tables
@@ -24,12 +24,25 @@ from .interventions import Suppression
 from .schedule import load_schedule
 from .stream import get_stream
 from .sweep import RunResult, compare_statistics, run
+from .train import CollapseWarning
 
 VARIANT_LABEL = {"baseline": "baseline", "suppression": "suppression", "repulsion": "repulsion",
                  "ablated": "weight ablation", "pruned": "pruning"}
 
 
+def _collapse_told_in_text(fn):
+    """Run fn without printing CollapseWarning into the page: the chapters state collapsed seeds in their text
+    and tables (a cached run would not warn again, so the page would depend on the cache)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CollapseWarning)
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 @lru_cache(maxsize=None)
+@_collapse_told_in_text
 def load(name: str, stream: str = "ours") -> RunResult:
     """The experiment's 60-seed run with our random stream (or the original notebooks', "published"):
     training loaded from the cache (or trained, quietly, and cached), then evaluated; kept for the session."""
@@ -117,6 +130,9 @@ def sweep_sentence(r: RunResult) -> Markdown:
     text = (f"Over {len(scores)} seeds the score has mean {scores.mean():.3f} ± {scores.std():.3f} "
             f"(min {scores.min():.3f}, max {scores.max():.3f}); {front} runs are on the Pareto front and the "
             f"selected model is seed {seed} (score {scores[seed]:.3f}).")
+    if r.train.collapsed:
+        text += (f" Seed(s) {', '.join(map(str, r.train.collapsed))} collapsed: their validation error is at least half "
+                 "that of a constant colour.")
     if name in reference.SWEEP_STATS:
         lo, hi, mean, std = reference.SWEEP_STATS[name]["score"]
         pseed, pscore, pfront = reference.SELECTED[name]
@@ -203,6 +219,7 @@ def experiment(name: str) -> experiments.Experiment:
 
 
 @lru_cache(maxsize=None)
+@_collapse_told_in_text
 def load_single(name: str) -> RunResult:
     """An old single-seed experiment on SINGLE_SEEDS, showing our seed 0 (one draw, like the original's)."""
     return run(experiment(name), seeds=SINGLE_SEEDS, show=0)
@@ -460,6 +477,7 @@ STUDY_GROUP = {"labels": "cell_label", "fixed": "fixed", "concept": "concept"}
 
 
 @lru_cache(maxsize=None)
+@_collapse_told_in_text
 def study(name: str) -> pd.DataFrame:
     """Every cell of a study on 60 seeds (trained, or loaded from the cache), one row per seed."""
     df = studies.study_table(name)
