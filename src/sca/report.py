@@ -67,7 +67,7 @@ class Table:
 
 def _table(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool = False) -> Table:
     html = df.style.format(formats or {}, na_rep="–")
-    latex = df.style.format(formats or {}, na_rep="–", escape="latex").format_index(escape="latex", axis=1)
+    latex = tables.latex_styler(df, formats or {})
     if not index:
         html, latex = html.hide(axis="index"), latex.hide(axis="index")
     return Table(html.to_html(), latex.to_latex(hrules=True, convert_css=False), df)
@@ -365,6 +365,21 @@ def original_stream_sentence(table: Table, r: RunResult) -> Markdown:
         text += (f", and in the selected model's named-colour table {worst_c['difference']:+.2g} "
                  f"({worst_c['what']}: {worst_c['ours']:.6f} against {worst_c['published']:.6f})")
     return Markdown(text + ".")
+
+
+def rules_sentence() -> Markdown:
+    """The verdict rules, from the constants the registry judges with."""
+    lo, hi = claims.SPREAD
+    return Markdown(
+        f"A number published for a selected model *reproduces* if, widened by the precision it was printed with, it lies "
+        f"within our seeds' {lo}th to {hi}th percentile of the same quantity or matches our selected model's; it is "
+        "*marginal* if it lies within their full range; otherwise it does *not reproduce*. The analytic bounds "
+        f"({Fraction(suppression_bound())} and {Fraction(ablation_bound()).limit_denominator(100)}) are judged the same way. "
+        "A mean over seeds reproduces if ours lies within one published standard deviation (marginal within two); a "
+        f"standard deviation if an F-test of the two variances gives p ≥ {claims.P_REPRODUCED} (marginal p ≥ "
+        f"{claims.P_MARGINAL}). A colour claimed untouched (or damaged) must change by at most (more than) one "
+        f"just-noticeable difference, CIEDE2000 ΔE {population.JND}, between its true colour and its reconstruction; "
+        "the claim reproduces if it holds on our selected model and on most seeds.")
 
 
 def scorecard_summary(table: Table) -> Markdown:

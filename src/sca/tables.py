@@ -95,10 +95,14 @@ def frame_latex(df: pd.DataFrame, path: str | Path, caption: str, label: str, fo
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / PREAMBLE_NAME).write_text(PREAMBLE)
-    styler = (df.style.format(formats, na_rep="–", escape="latex").format_index(escape="latex", axis=1)
-              .hide(axis="index"))
-    path.write_text(styler.to_latex(hrules=True, environment="longtable", caption=caption, label=label))
+    path.write_text(latex_styler(df, formats).hide(axis="index")
+                    .to_latex(hrules=True, environment="longtable", caption=caption, label=label))
     return path
+
+
+def latex_styler(df: pd.DataFrame, formats: dict[str, str]) -> Styler:
+    """A Styler whose cells and headers are escaped for LaTeX by pandas itself."""
+    return df.style.format(formats, na_rep="–", escape="latex").format_index(escape="latex", axis=1)
 
 
 def standalone(table: Path) -> str:
