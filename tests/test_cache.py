@@ -16,7 +16,7 @@ def entry(exp, seeds):
     """The training entry (the evaluation entries are dropped, so that the next run reads it)."""
     for path in cache.cache_dir().glob("eval-*"):
         path.unlink()
-    return cache.cache_dir() / f"train-{exp.name}-{cache.run_key(exp, seeds, TorchStream())[:24]}.pt"
+    return cache.cache_dir() / f"train-{cache.run_key(exp, seeds, TorchStream())[:24]}.pt"
 
 
 def test_evaluation_is_cached_apart_from_training(exp):

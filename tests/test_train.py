@@ -33,6 +33,20 @@ def test_a_seed_gives_the_same_bits_alone_in_any_batch_worker_split_and_thread_c
         torch.set_num_threads(before)
 
 
+@pytest.mark.parametrize("experiment", ["short_experiment", "short_5d_experiment"])
+def test_flushing_subnormals_changes_no_bit(experiment, request, monkeypatch):
+    """Training flushes subnormal floats to zero for speed; with IEEE subnormals it gives the same bits."""
+    import contextlib
+    import importlib
+
+    exp = request.getfixturevalue(experiment)
+    flushed = train(exp, [0, 1, 2], workers=1)
+    monkeypatch.setattr(importlib.import_module("sca.train"), "flush_denormals", contextlib.nullcontext)
+    exact = train(exp, [0, 1, 2], workers=1)
+    for i in range(3):
+        _same_bits(flushed, i, exact, i)
+
+
 def test_seed_adam_is_torch_adam_to_rounding():
     """SeedAdam against torch.optim.Adam (the reference formula) over 20 steps of changing gradients."""
     g = torch.Generator().manual_seed(0)

@@ -160,6 +160,22 @@ def default_workers(n_seeds: int) -> int:
 
 
 @contextmanager
+def flush_denormals():
+    """Treat subnormal floats as zero inside the block (on this thread), restoring the default after.
+
+    The separation term raises shifted cosines to the 100th power, so most of its [B, B] entries
+    underflow through the subnormal range, where x86 arithmetic is tens of times slower. Every such
+    value is below 1.2e-38 and is added to terms many orders larger, so flushing them changes no
+    trained weight: every run the book trains comes out bitwise identical with or without it (the
+    test suite checks a 4-D and a 5-D run), and training takes half the time."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+@contextmanager
 def torch_threads(n: int):
     """Run torch on n threads inside the block, restoring the previous setting after."""
     before = torch.get_num_threads()
@@ -207,6 +223,11 @@ def merge(parts: Sequence[TrainResult]) -> TrainResult:
 
 def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, progress: bool = False) -> TrainResult:
     _keep_freed_memory()
+    with flush_denormals():
+        return _train_loop(experiment, seeds, stream, progress)
+
+
+def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream, progress: bool) -> TrainResult:
     schedule, lr_keys, weight_keys = experiment.training_schedule()
     data, val_data = training_data(experiment.data), validation_data(experiment.data)
     regs = list(experiment.regularizers)
@@ -262,6 +283,7 @@ def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, pro
         loss.sum().backward()
         opt.step(float(lr[t]))
 
+    opt.release()
     _check_finite(experiment.name, seeds, records, regs)
     zeros = torch.zeros(len(seeds))
     terms = {k: torch.stack([zeros if v is None else v for v in vs]).numpy() for k, vs in records.items()}
