@@ -6,7 +6,11 @@
   3. 60-seed training of 2.4.1 and 2.9.1 as one process with two threads, one process with one thread, and two
      single-threaded worker processes (the default), on a quiet machine and with another process busy on one core;
   4. what batch-independent arithmetic costs: SeedAdam against PyTorch's fused Adam (whose results depend on the batch);
-  5. training with the original notebooks' random stream against our own.
+  5. training with the original notebooks' random stream against our own;
+  6. 60-seed training against its targets (ms per seed, loaded / quiet, the arithmetic floor) and what each
+     speed lever buys (levers.py);
+  7. the whole book rendered from a cold cache, a warm one, and frozen (book.py);
+  8. every figure function, built and written (book.py).
 Prints wall times and ratios; writes the same to bench/latest.json.
 """
 
@@ -14,10 +18,9 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 import sys
+import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -30,6 +33,9 @@ from sca.data import training_data
 from sca.evaluate import per_color_mse
 from sca.sweep import run
 from sca.train import schedule_step, train
+from book import book_section, figure_section
+from levers import levers_section
+from timing import busy_core, quiet, timed
 
 TRAIN = sys.modules["sca.train"]
 EXPERIMENT = experiments.get("2.4.1")
@@ -65,28 +71,6 @@ def one_seed_loop(seed: int) -> float:
     return time.perf_counter() - start
 
 
-def timed(fn, repeats: int = 1) -> tuple[float, object]:
-    """Best wall time of `repeats` calls (this machine's timings wander by ±20% between calls)."""
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
-
-
-@contextmanager
-def busy_core():
-    """Another process spinning on one core for the duration of the block."""
-    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        time.sleep(0.5)
-        yield
-    finally:
-        other.kill()
-        other.wait()
-
-
 class FusedAdam:
     """PyTorch's fused Adam behind SeedAdam's interface (fast, but a seed's result depends on its batch)."""
 
@@ -101,6 +85,9 @@ class FusedAdam:
             group["lr"] = lr
         self.opt.step()
 
+    def release(self):
+        pass
+
 
 LAYOUTS = {"1 process x 2 threads": dict(workers=1, threads=2), "1 process x 1 thread": dict(workers=1, threads=1),
            "2 workers x 1 thread": dict(workers=2, threads=1)}
@@ -109,7 +96,7 @@ LAYOUTS = {"1 process x 2 threads": dict(workers=1, threads=2), "1 process x 1 t
 def load_section(results: dict) -> None:
     print("\n3. 60-seed training, by process layout (default: 2 workers x 1 thread)")
     for load in ("quiet", "loaded"):
-        with busy_core() if load == "loaded" else _nothing():
+        with busy_core() if load == "loaded" else quiet():
             for name in ("2.4.1", "2.9.1"):
                 exp = experiments.get(name)
                 for layout, kw in LAYOUTS.items():
@@ -122,11 +109,6 @@ def load_section(results: dict) -> None:
             new = results[f"train60 {name} {load} 2 workers x 1 thread"]
             results[f"speedup {name} {load} workers over 2 threads"] = base / new
             print(f"   {name} {load}: 2 workers x 1 thread are {base / new:4.2f}x the speed of 1 process x 2 threads")
-
-
-@contextmanager
-def _nothing():
-    yield
 
 
 def optimizer_section(results: dict) -> None:
@@ -204,6 +186,10 @@ def main() -> None:
     load_section(results)
     optimizer_section(results)
     stream_section(results)
+    levers_section(results)
+    with tempfile.TemporaryDirectory() as cache:
+        book_section(results, cache)
+        figure_section(results, cache)
     out = Path(__file__).parent / "latest.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")

@@ -6,15 +6,17 @@ from sca import colors, figures
 from sca.schedule import load_schedule
 
 
-def scatters(ax):
-    return [c for c in ax.collections if isinstance(c, PathCollection)]
+def cloud(ax):
+    """The point-cloud image of a latent panel."""
+    (image,) = ax.get_images()
+    return image.get_array()
 
 
 def test_latent_panels_draw_every_grid_colour(small_run):
     fig = figures.latent_figure(small_run.variants["baseline"], [(1, 0, 2), (1, 3, 0), (1, None, 0)])
     for ax in fig.axes:
-        assert all(len(c.get_offsets()) == len(colors.latent_grid()) for c in scatters(ax))
-        assert len(scatters(ax)) == 2  # reconstruction fill and true-colour dot
+        image = cloud(ax)
+        assert image.shape == (figures.CLOUD_PIXELS, figures.CLOUD_PIXELS, 4) and image[..., 3].any()
 
 
 def test_cones_appear_only_with_an_intervention(small_run):
@@ -25,12 +27,29 @@ def test_cones_appear_only_with_an_intervention(small_run):
     assert suppression > baseline and repulsion > suppression  # repulsion marks two cones
 
 
-def test_points_are_drawn_back_to_front(small_run):
+def test_points_are_drawn_back_to_front_with_true_colour_dots_on_top():
+    # two overlapping points: the later (front) one's disc covers the earlier one's; every dot is on top
+    xy = np.array([[0.0, 0.0], [0.02, 0.0]])
+    fill, dot = np.array([[1.0, 0, 0], [0, 1.0, 0]]), np.array([[0, 0, 1.0], [1.0, 1.0, 0]])
+    image = figures._point_cloud(xy, fill, dot)
+    n, scale = figures.CLOUD_PIXELS, figures.CLOUD_PIXELS / (2 * figures.PANEL_EXTENT)
+    pixel = lambda x, y: image[int((figures.PANEL_EXTENT - y) * scale), int((x + figures.PANEL_EXTENT) * scale)]
+    assert np.array_equal(pixel(0.0, 0.0), [0, 0, 1, 1])  # the back point's dot, over the front disc
+    assert np.array_equal(pixel(0.02, 0.0), [1, 1, 0, 1])  # the front point's dot
+    assert np.array_equal(pixel(0.01, 0.012), [0, 1, 0, 1])  # where the discs overlap: the front disc
+    assert np.array_equal(pixel(-0.015, 0.0), [1, 0, 0, 1])  # the back disc where the front one is not
+    assert np.array_equal(pixel(0.5, 0.5), [0, 0, 0, 0])  # no point: transparent
+
+
+def test_a_latent_panel_draws_each_colour_where_it_is_encoded(small_run):
     v = small_run.variants["baseline"]
     fig = figures.latent_figure(v, [(1, 0, 2)])
-    drawn = scatters(fig.axes[0])[0].get_offsets()
-    order = np.argsort(v.latents[:, 2])
-    assert np.allclose(drawn[:, 0], v.latents[order, 1])
+    image = cloud(fig.axes[0])
+    front = np.argmax(v.latents[:, 2])  # nothing lies in front of it: its dot shows its true colour
+    scale = figures.CLOUD_PIXELS / (2 * figures.PANEL_EXTENT)
+    x, y = v.latents[front, 1], v.latents[front, 0]
+    shown = image[int((figures.PANEL_EXTENT - y) * scale), int((x + figures.PANEL_EXTENT) * scale), :3]
+    assert np.allclose(shown, colors.latent_grid().flat_rgb[front])
 
 
 def test_stacked_figures_share_their_y_limit(small_run):
@@ -45,7 +64,7 @@ def test_stacked_figures_share_their_y_limit(small_run):
 def test_error_vs_similarity_scatter(small_run):
     v = small_run.variants["suppression"]
     fig = figures.error_vs_predictor(v)
-    (points,) = scatters(fig.axes[0])
+    (points,) = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
     assert len(points.get_offsets()) == len(colors.latent_grid())
     assert f"R^2 = {v.r2:.2f}" in fig.axes[0].get_legend().get_texts()[0].get_text()
 

@@ -3,7 +3,9 @@
 1. Read `_quarto.yml`: title, parts and chapters.
 2. Execute each chapter: jupytext reads the .qmd as R Markdown (keeping `#|` cell options), nbclient runs it
    from the project root. Executed notebooks are frozen in `_freeze/`, keyed by the chapter's text and the
-   package's source, so an unchanged book is not re-run (Quarto's `freeze: auto`).
+   package's source, so an unchanged book is not re-run (Quarto's `freeze: auto`). The landing page runs
+   first (it computes every sweep the chapters read from the cache); the chapters then run side by side,
+   one kernel per usable core (`--jobs`).
 3. Turn each notebook into pandoc Markdown: cell options decide what shows (`include`, `echo`, folded code);
    outputs become figures and tables numbered per chapter (`#| label: fig-…` / `tbl-…` with their captions);
    `@fig-…` and `@tbl-…` become links.
@@ -18,11 +20,14 @@ import argparse
 import base64
 import hashlib
 import html
+import multiprocessing
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +123,19 @@ def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.No
         old.unlink()
     nbformat.write(nb, frozen)
     return nb
+
+
+def execute_all(pages: list[Page], fresh: bool, jobs: int) -> list[nbformat.NotebookNode]:
+    """Every page's executed notebook, in order: the first page alone, then the rest `jobs` at a time."""
+    first = [execute(pages[0], fresh)]
+    if jobs <= 1 or len(pages) < 3:
+        return first + [execute(page, fresh) for page in pages[1:]]
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        return first + list(pool.map(execute, pages[1:], [fresh] * (len(pages) - 1)))
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 # --- 3. notebook -> Markdown --------------------------------------------------------------------------------
@@ -280,6 +298,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-pdf", action="store_true", help="HTML only")
     parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
     parser.add_argument("--fresh", action="store_true", help="execute every chapter even if a frozen result exists")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="chapters executed at once (default: usable cores)")
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text())
     fold = config.get("format", {}).get("html", {}).get("code-fold", True)
@@ -287,8 +306,8 @@ def main(argv=None) -> int:
     OUT.mkdir(exist_ok=True)
     started = time.perf_counter()
     try:
-        for page in pages:
-            page.markdown = to_markdown(page, execute(page, args.fresh), fold)
+        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs)):
+            page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")
         write_html(html_pages, config)

@@ -33,11 +33,20 @@ def reconstruct(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable
     return torch.cat(recon, 1).numpy(), torch.cat(latents, 1).numpy()
 
 
-def per_color_mse(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None) -> np.ndarray:
-    """Mean over RGB channels of the squared reconstruction error, per seed and colour: [S, N]."""
-    rgb = np.asarray(rgb).reshape(-1, 3)
-    recon, _ = reconstruct(model, rgb, intervention)
-    return ((recon - rgb[None].astype(np.float32)) ** 2).mean(-1)
+@torch.no_grad()
+def per_color_mse(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None,
+                  chunk: int = 8192) -> np.ndarray:
+    """Mean over RGB channels of the squared reconstruction error, per seed and colour: [S, N]. Computed
+    chunk by chunk, without keeping the reconstructions (the loss grids have 86,400 colours)."""
+    was_training = model.training
+    model.eval()
+    x = torch.as_tensor(np.asarray(rgb).reshape(-1, 3), dtype=torch.float32)
+    mse = torch.empty(model.n_seeds, len(x))
+    for start in range(0, len(x), chunk):
+        part = x[start:start + chunk]
+        mse[:, start:start + chunk] = (model(part, intervention).recon - part).pow(2).mean(-1)
+    model.train(was_training)
+    return mse.numpy()
 
 
 def predictor(rgb: np.ndarray, metric: str, power: float, hue: float = 0.0) -> np.ndarray:

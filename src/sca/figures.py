@@ -99,6 +99,40 @@ def _intervention_cones(intervention) -> list[tuple[np.ndarray, float, dict]]:
     return []
 
 
+PANEL_EXTENT = 1.08  # a latent panel shows [-1.08, 1.08]² of the projected unit sphere
+CLOUD_PIXELS = 440  # the point cloud's image side: about 200 dpi at the panel's printed size
+DISC, DOT = 0.0216, 0.0075  # radii, in latent units, of a point's reconstruction disc and true-colour dot
+
+
+def _disc_offsets(radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column offsets of the pixels within `radius` pixels of a pixel."""
+    r = int(np.ceil(radius))
+    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+    inside = dy**2 + dx**2 <= radius**2
+    return dy[inside], dx[inside]
+
+
+def _point_cloud(xy: np.ndarray, fill: np.ndarray, dot: np.ndarray) -> np.ndarray:
+    """An RGBA image [CLOUD_PIXELS², 4] of points xy [N, 2] listed back to front: each a disc in its `fill`
+    colour, and over all discs a small dot in its `dot` colour (a pixel shows the front-most point covering
+    it). One image instead of thousands of markers: matplotlib drew each marker separately, for every
+    output file, and the point clouds were most of a figure's cost."""
+    n, scale = CLOUD_PIXELS, CLOUD_PIXELS / (2 * PANEL_EXTENT)
+    row = np.floor((PANEL_EXTENT - xy[:, 1]) * scale).astype(np.int64)
+    col = np.floor((xy[:, 0] + PANEL_EXTENT) * scale).astype(np.int64)
+    image = np.zeros((n * n, 4))
+    for radius, colours in ((DISC, fill), (DOT, dot)):
+        dy, dx = _disc_offsets(radius * scale)
+        r, c = row[:, None] + dy, col[:, None] + dx
+        inside = (r >= 0) & (r < n) & (c >= 0) & (c < n)
+        rank = np.broadcast_to(np.arange(len(xy))[:, None], r.shape)
+        front = np.full(n * n, -1)
+        np.maximum.at(front, (r * n + c)[inside], rank[inside])
+        hit = front >= 0
+        image[hit, :3], image[hit, 3] = colours[front[hit]], 1.0
+    return image.reshape(n, n, 4)
+
+
 def draw_latent_panel(ax, result: VariantResult, dims: Sequence[int | None], anchor: Sequence[float] | None = None) -> None:
     """The 20³ RGB grid's latents on the unit sphere, seen down the third of `dims`: fill = reconstruction,
     dot = true colour, drawn back to front. Cones mark where the variant's intervention acts."""
@@ -109,16 +143,16 @@ def draw_latent_panel(ax, result: VariantResult, dims: Sequence[int | None], anc
         ax.add_patch(Circle((0, 0), 1, facecolor="#f2f2f2", edgecolor="#999999", lw=0.6, zorder=0))
     else:
         ax.plot([-1, 1] if dims[0] is not None else [0, 0], [0, 0] if dims[0] is not None else [-1, 1], color="#999999", lw=0.6)
-    ax.scatter(xyz[order, 0], xyz[order, 1], s=10, c=np.clip(result.latent_recon[order], 0, 1), linewidths=0, zorder=2, rasterized=True)
-    ax.scatter(xyz[order, 0], xyz[order, 1], s=1.2, c=rgb[order], linewidths=0, zorder=2, rasterized=True)
+    cloud = _point_cloud(xyz[order, :2], np.clip(result.latent_recon[order], 0, 1), rgb[order])
+    ax.imshow(cloud, extent=(-PANEL_EXTENT, PANEL_EXTENT, -PANEL_EXTENT, PANEL_EXTENT), zorder=2)
     for direction, half_angle, line in _intervention_cones(result.variant.intervention):
         _cone(ax, _project(direction, dims), half_angle, zorder=3, **line)
     direction = getattr(result.variant.intervention, "direction", None) or anchor
     if direction is not None and len(direction) == result.latents.shape[1]:
         tip = _project(np.array(direction, dtype=float), dims)
         ax.plot([tip[0]], [tip[1]], marker="x", color="black", ms=5, mew=1.2, zorder=4)
-    ax.set_xlim(-1.08, 1.08)
-    ax.set_ylim(-1.08, 1.08)
+    ax.set_xlim(-PANEL_EXTENT, PANEL_EXTENT)
+    ax.set_ylim(-PANEL_EXTENT, PANEL_EXTENT)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(f"dims ({', '.join('–' if d is None else str(d) for d in dims)})")

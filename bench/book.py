@@ -1,0 +1,79 @@
+"""`make bench`, parts 7 and 8: the whole book from a cold and a warm cache, and every figure function.
+
+Part 7 renders the book three times with `tools/render.py`, into this checkout's _book/ (as `make report`
+does), each time against the same new, empty cache folder:
+  cold:   every chapter executed, nothing cached: all training, evaluation, figures, HTML and PDF;
+  warm:   every chapter executed again, training and evaluation loaded from the cache;
+  frozen: nothing executed (the chapters' frozen notebooks are current), HTML and PDF only.
+Part 8 times each function of `sca.figures` on the cached results: building the figure, and writing its
+PNG and PDF (as the book does), the best of three.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from timing import timed
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_COLD_S, TARGET_WARM_S, TARGET_STACKED_S = 180.0, 30.0, 0.5
+
+
+def render(cache: str, fresh: bool) -> float:
+    """Wall seconds of one `tools/render.py` run against the cache folder `cache`."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "tools/render.py", *(["--fresh"] if fresh else [])], cwd=ROOT,
+                          env={**os.environ, "SCA_CACHE_DIR": cache}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"tools/render.py failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def book_section(results: dict, cache: str) -> None:
+    print(f"\n7. the whole book ({len(list((ROOT / 'chapters').glob('*.qmd'))) + 1} pages, HTML and PDF)")
+    for name, fresh, target in (("cold", True, TARGET_COLD_S), ("warm", True, TARGET_WARM_S), ("frozen", False, None)):
+        seconds = render(cache, fresh)
+        results[f"book {name} s"] = seconds
+        print(f"   {name:<6} {seconds:6.1f} s" + (f"   (target < {target:g} s)" if target else ""))
+
+
+def figure_cases():
+    """(name, function building the figure) for every figure function, on cached 2.4.1 and 2.4 runs."""
+    from sca import figures, report
+    from sca.schedule import load_schedule
+
+    sweep, single = report.load("2.4.1"), report.load_single("2.4")
+    v = sweep.variants["suppression"]
+    dims = sweep.experiment.latent_dims
+    return [
+        ("stacked_figure", lambda: figures.stacked_figure(v, dims, figures.shared_ymax(sweep.variants.values()), (1, 0, 0, 0))),
+        ("latent_figure", lambda: figures.latent_figure(v, dims, (1, 0, 0, 0))),
+        ("color_slices", lambda: figures.color_slices(*sweep.variants.values())),
+        ("error_curves", lambda: figures.error_curves(single.variants["suppression"])),
+        ("error_vs_predictor", lambda: figures.error_vs_predictor(v)),
+        ("schedule_figure", lambda: figures.schedule_figure(load_schedule(sweep.experiment.schedule))),
+        ("training_curves", lambda: figures.training_curves(sweep.train, sweep.selected_seed)),
+        ("seed_distributions", lambda: figures.seed_distributions(sweep)),
+        ("study_boxes", lambda: figures.study_boxes(report.study("labels"), report.STUDY_GROUP["labels"],
+                                                    {d: report._published_mean(d) for d in ("2.4.1", "2.9.1")})),
+    ]
+
+
+def figure_section(results: dict, cache: str) -> None:
+    print("\n8. figure functions on cached results: build, then build and write PNG + PDF (best of 3)")
+    os.environ["SCA_CACHE_DIR"] = cache
+    with tempfile.TemporaryDirectory() as out:
+        os.environ["SCA_FIGURES_DIR"] = out
+        from sca import figures
+
+        for name, build in figure_cases():
+            built, _ = timed(build, repeats=3)
+            saved, _ = timed(lambda: figures.save(build(), "bench", name), repeats=3)
+            results[f"figure {name} build s"], results[f"figure {name} build+write s"] = built, saved
+            note = f"   (target < {TARGET_STACKED_S:g} s)" if name == "stacked_figure" else ""
+            print(f"   {name:<20} {built:5.2f} s   {saved:5.2f} s{note}")

@@ -1,0 +1,36 @@
+"""What every part of `make bench` times with: best-of-n wall time, and a busy core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+
+def timed(fn, repeats: int = 1) -> tuple[float, object]:
+    """Best wall time of `repeats` calls (this machine's timings wander by ±20% between calls)."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+@contextmanager
+def busy_core():
+    """Another process spinning on one core for the duration of the block."""
+    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        other.kill()
+        other.wait()
+
+
+@contextmanager
+def quiet():
+    """Nothing else running (the counterpart of `busy_core`)."""
+    yield
