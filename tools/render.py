@@ -283,7 +283,11 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
     pdf = OUT / f"{config['book'].get('output-file', 'book')}.pdf"
     header = OUT / "pdf-header.tex"
     header.write_text(PREAMBLE + "\\usepackage{adjustbox}\n\\usepackage{graphicx}\n")
-    run_pandoc(["-f", "markdown", "-o", str(pdf), "--pdf-engine=xelatex", "--toc", "--number-sections",
+    fmt = config.get("format", {}).get("pdf", {})
+    opts = fmt.get("pdf-engine-opt")
+    opts = [opts] if isinstance(opts, str) else list(opts or [])
+    run_pandoc(["-f", "markdown", "-o", str(pdf), f"--pdf-engine={fmt.get('pdf-engine', 'xelatex')}",
+                *[f"--pdf-engine-opt={opt}" for opt in opts], "--toc", "--number-sections",
                 "--top-level-division=part", "-V", "documentclass=report", "-V", "geometry:margin=2.2cm",
                 "-V", "colorlinks=true", "-V", "mainfont=DejaVu Serif", "-V", "sansfont=DejaVu Sans",
                 "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
