@@ -1,4 +1,7 @@
+import multiprocessing
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +111,22 @@ def test_a_failed_write_removes_its_temp_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         cache.atomic_write(tmp_path / "x.pt", b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+def _slow_entry(args):
+    path, log = map(Path, args)
+
+    def compute():
+        with open(log, "a") as f:
+            f.write("x")
+        time.sleep(0.5)
+        return 42
+
+    return cache.cached(path, "key", compute)
+
+
+def test_processes_asking_for_the_same_entry_at_once_compute_it_once(tmp_path):
+    path, log = tmp_path / "entry.pt", tmp_path / "computed"
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        values = pool.map(_slow_entry, [(str(path), str(log))] * 3)
+    assert values == [42, 42, 42] and log.read_text() == "x"  # one computed, two waited and read its entry

@@ -5,9 +5,10 @@ contents, the seeds, the random stream, and the source of every module that trai
 to any of them makes a fresh key and a stale model can never be served, while editing evaluation,
 figures or the book reuses it. Entries are written atomically (a uniquely named
 temp file, then rename) with a SHA-256 of their payload in the header, and record their own key; a
-truncated, corrupt or misplaced entry is reported with a warning and rebuilt, never used. The cache
-is an optimisation: when it cannot be read or written, the run says so and its result is returned all
-the same.
+truncated, corrupt or misplaced entry is reported with a warning and rebuilt, never used. An entry is
+computed under a lock, so that processes asking for the same result at once (the book's chapters run
+side by side) compute it once: the others wait, then read it. The cache is an optimisation: when it
+cannot be read or written, the run says so and its result is returned all the same.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import io
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -24,6 +26,11 @@ from typing import Callable, TypeVar
 import torch
 
 from .schedule import load_schedule
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock, concurrent processes may compute the same entry twice
+    fcntl = None
 
 PACKAGE_DIR = Path(__file__).parent
 MAGIC = b"SCA-CACHE-2 "
@@ -141,21 +148,53 @@ def check_writable(folder: Path) -> bool:
         return False
 
 
-def cached(path: Path, key: str, compute: Callable[[], T]) -> T:
-    """Load `path` if it holds a sound entry for `key`; otherwise compute, try to store, and return."""
+@contextmanager
+def computing(path: Path):
+    """Hold an exclusive lock for `path` while its entry is computed (a `.<name>.lock` file beside it, released
+    when its holder exits, even by a crash). Where no lock file can be made (an unwritable folder: nothing is
+    shared), there is no lock."""
+    try:
+        fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644) if fcntl else None
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _stored(path: Path, key: str, warn: bool):
+    """(True, value) if `path` holds a sound entry for `key`; else (False, None), warning if it is unusable."""
     if path.exists():
         try:
-            return load(path, key)
+            return True, load(path, key)
         except (CorruptCacheEntry, OSError) as e:
-            warnings.warn(f"cache entry {path} is unusable ({e}); recomputing it", CacheWarning, stacklevel=2)
+            if warn:
+                warnings.warn(f"cache entry {path} is unusable ({e}); recomputing it", CacheWarning, stacklevel=3)
+    return False, None
+
+
+def cached(path: Path, key: str, compute: Callable[[], T]) -> T:
+    """Load `path` if it holds a sound entry for `key`; otherwise compute (once, whoever else is asking), try
+    to store, and return."""
+    found, value = _stored(path, key, warn=True)
+    if found:
+        return value
     writable = check_writable(path.parent)
-    result = compute()
-    if writable:
-        try:
-            if path.is_dir():
-                raise IsADirectoryError(f"{path} is a directory")
-            save(path, result, key)
-        except OSError as e:
-            warnings.warn(f"could not store the result in cache entry {path} ({e}); it is returned uncached",
-                          CacheWarning, stacklevel=2)
+    with computing(path):
+        found, value = _stored(path, key, warn=False)  # computed by another process while this one waited
+        if found:
+            return value
+        result = compute()
+        if writable:
+            try:
+                if path.is_dir():
+                    raise IsADirectoryError(f"{path} is a directory")
+                save(path, result, key)
+            except OSError as e:
+                warnings.warn(f"could not store the result in cache entry {path} ({e}); it is returned uncached",
+                              CacheWarning, stacklevel=2)
     return result
