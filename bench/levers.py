@@ -20,7 +20,6 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from sca import experiments
-from sca.regularizers import separation
 from sca.train import train
 from timing import busy_core, timed
 
@@ -46,9 +45,8 @@ class FlopCounter(TorchDispatchMode):
         out = func(*args, **(kwargs or {}))
         name = str(func)
         if name in MATMULS:
-            a, b = (args[1], args[2]) if name in ("aten.baddbmm.default", "aten.addmm.default") else (args[0], args[1])
-            k = a.shape[-1]
-            self.flops += 2 * k * (out.numel())
+            a = args[1] if name in ("aten.baddbmm.default", "aten.addmm.default") else args[0]
+            self.flops += 2 * a.shape[-1] * out.numel()  # 2k per output element
         elif isinstance(out, torch.Tensor) and out.is_floating_point() and not any(f in name for f in self.FREE):
             self.flops += out.numel()
         return out
