@@ -61,3 +61,15 @@ def test_named_color_table_deltas():
     t = named_color_table({"baseline": base, "suppression": sup})
     assert list(t.columns) == ["name", "rgb", "hsv", "baseline", "suppression", "suppression-delta"]
     assert t["suppression-delta"].tolist() == pytest.approx(sup.tolist())
+
+
+def test_the_seed_table_is_the_same_in_one_process_and_split_over_workers(short_experiment, monkeypatch):
+    from sca import population
+    from sca.train import train
+
+    result = train(short_experiment, list(range(16)))
+    one = population._seed_table(short_experiment, result.model, result.seeds, True)
+    monkeypatch.setenv("SCA_WORKERS", "2")
+    split = population.seed_table(short_experiment, result.model, result.seeds, True)
+    assert split.index.equals(one.index) and split.columns.equals(one.columns)
+    assert np.array_equal(split.to_numpy(), one.to_numpy(), equal_nan=True)

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import ctypes
 from collections import Counter
-import multiprocessing
-import os
 import sys
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +25,7 @@ from .model import ColorAutoencoder
 from .optim import SeedAdam
 from .regularizers import Regularizer
 from .stream import RandomStream, TorchStream
+from .workers import can_fork, default_workers, map_in_workers, seed_chunks
 
 if TYPE_CHECKING:
     from .experiments import Experiment
@@ -146,19 +144,6 @@ def check_memory(experiment: "Experiment", n_seeds: int, steps: int) -> None:
                           f"but only {have / 2**30:.1f} GiB is available; run fewer seeds at a time")
 
 
-def default_workers(n_seeds: int) -> int:
-    """Worker processes for n seeds: $SCA_WORKERS, or one single-threaded worker per usable core (at most
-    one per 8 seeds). Single-threaded workers degrade gracefully when another process takes a core,
-    where one multi-threaded process stalls; results do not depend on the split (see `optim`)."""
-    env = os.environ.get("SCA_WORKERS")
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise ValueError(f"SCA_WORKERS={env!r}: expected a whole number >= 1")
-        return min(int(env), n_seeds)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, n_seeds // 8))
-
-
 @contextmanager
 def flush_denormals():
     """Treat subnormal floats as zero inside the block (on this thread), restoring the default after.
@@ -196,14 +181,12 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     schedule, _, _ = experiment.training_schedule()  # every input is checked before any training
     check_memory(experiment, len(seeds), schedule.length)
     workers = default_workers(len(seeds)) if workers is None else max(1, min(int(workers), len(seeds)))
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers == 1 or not can_fork():
         with torch_threads(threads):
             result = _train(experiment, seeds, stream, progress)
     else:
-        chunks = [[int(s) for s in c] for c in np.array_split(np.array(seeds, dtype=np.int64), workers)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=torch.set_num_threads, initargs=(threads,)) as pool:
-            result = merge(list(pool.map(_train, [experiment] * workers, chunks, [stream] * workers)))
+        chunks = [[seeds[i] for i in chunk] for chunk in seed_chunks(len(seeds), workers)]
+        result = merge(map_in_workers(_train, [(experiment, chunk, stream) for chunk in chunks], threads))
     result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data))
     return result
 
