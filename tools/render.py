@@ -21,7 +21,6 @@ import base64
 import hashlib
 import html
 import multiprocessing
-import os
 import re
 import shutil
 import subprocess
@@ -128,14 +127,17 @@ def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.No
 def execute_all(pages: list[Page], fresh: bool, jobs: int) -> list[nbformat.NotebookNode]:
     """Every page's executed notebook, in order: the first page alone, then the rest `jobs` at a time."""
     first = [execute(pages[0], fresh)]
-    if jobs <= 1 or len(pages) < 3:
+    if jobs <= 1:
         return first + [execute(page, fresh) for page in pages[1:]]
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         return first + list(pool.map(execute, pages[1:], [fresh] * (len(pages) - 1)))
 
 
 def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    sys.path.insert(0, str(ROOT / "src"))
+    from sca.workers import usable_cores
+
+    return usable_cores()
 
 
 # --- 3. notebook -> Markdown --------------------------------------------------------------------------------

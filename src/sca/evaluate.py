@@ -17,20 +17,25 @@ from .model import ColorAutoencoder
 METRICS = ("similarity", "vibrancy")
 
 
+def _outputs(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None, chunk: int):
+    """(colours, model output) for N colours, `chunk` at a time, in eval mode (the model's mode is restored)."""
+    x = torch.as_tensor(np.asarray(rgb).reshape(-1, 3), dtype=torch.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(x), chunk):
+            part = x[start:start + chunk]
+            yield part, model(part, intervention)
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def reconstruct(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None,
                 chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
     """Reconstructions [S, N, 3] (clamped to [0, 1]) and post-intervention latents [S, N, K] of N colours."""
-    was_training = model.training
-    model.eval()
-    x = torch.as_tensor(np.asarray(rgb).reshape(-1, 3), dtype=torch.float32)
-    recon, latents = [], []
-    for start in range(0, len(x), chunk):
-        out = model(x[start:start + chunk], intervention)
-        recon.append(out.recon)
-        latents.append(out.z)
-    model.train(was_training)
-    return torch.cat(recon, 1).numpy(), torch.cat(latents, 1).numpy()
+    outs = [out for _, out in _outputs(model, rgb, intervention, chunk)]
+    return torch.cat([o.recon for o in outs], 1).numpy(), torch.cat([o.z for o in outs], 1).numpy()
 
 
 @torch.no_grad()
@@ -38,15 +43,8 @@ def per_color_mse(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callab
                   chunk: int = 8192) -> np.ndarray:
     """Mean over RGB channels of the squared reconstruction error, per seed and colour: [S, N]. Computed
     chunk by chunk, without keeping the reconstructions (the loss grids have 86,400 colours)."""
-    was_training = model.training
-    model.eval()
-    x = torch.as_tensor(np.asarray(rgb).reshape(-1, 3), dtype=torch.float32)
-    mse = torch.empty(model.n_seeds, len(x))
-    for start in range(0, len(x), chunk):
-        part = x[start:start + chunk]
-        mse[:, start:start + chunk] = (model(part, intervention).recon - part).pow(2).mean(-1)
-    model.train(was_training)
-    return mse.numpy()
+    errors = [(out.recon - part).pow(2).mean(-1) for part, out in _outputs(model, rgb, intervention, chunk)]
+    return torch.cat(errors, 1).numpy()
 
 
 def predictor(rgb: np.ndarray, metric: str, power: float, hue: float = 0.0) -> np.ndarray:

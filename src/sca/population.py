@@ -17,7 +17,7 @@ from . import colors
 from .evaluate import pearson_r, per_color_mse, predictor, reconstruct
 from .experiments import Experiment
 from .model import ColorAutoencoder
-from .workers import can_fork, default_workers, map_in_workers, seed_chunks
+from .workers import default_workers, map_in_workers, seed_chunks
 
 JND = 2.3  # CIEDE2000 ΔE of a just-noticeable difference (Sharma 2003)
 PURE_RED = np.array([[1.0, 0.0, 0.0]])
@@ -35,10 +35,9 @@ def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int]
     With the loss grid, the seeds are split over single-threaded worker processes, as training is (`workers`):
     86,400 colours per seed and variant are worth a process, and a second torch thread stalls when another
     program takes a core."""
-    workers = default_workers(len(seeds)) if loss_grid else 1
-    if workers == 1 or not can_fork():
+    chunks = seed_chunks(len(seeds), default_workers(len(seeds)) if loss_grid else 1)
+    if len(chunks) == 1:
         return _seed_table(experiment, model, seeds, loss_grid)
-    chunks = seed_chunks(len(seeds), workers)
     parts = map_in_workers(_seed_table, [(experiment, model.seeds(c), [seeds[i] for i in c], loss_grid) for c in chunks])
     table = pd.concat(parts)
     return table.loc[[(s, v.name) for v in experiment.all_variants for s in seeds]]  # one process's row order

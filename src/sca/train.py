@@ -25,7 +25,7 @@ from .model import ColorAutoencoder
 from .optim import SeedAdam
 from .regularizers import Regularizer
 from .stream import RandomStream, TorchStream
-from .workers import can_fork, default_workers, map_in_workers, seed_chunks
+from .workers import default_workers, map_in_workers, seed_chunks
 
 if TYPE_CHECKING:
     from .experiments import Experiment
@@ -180,13 +180,13 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     seeds = check_seeds(seeds)
     schedule, _, _ = experiment.training_schedule()  # every input is checked before any training
     check_memory(experiment, len(seeds), schedule.length)
-    workers = default_workers(len(seeds)) if workers is None else max(1, min(int(workers), len(seeds)))
-    if workers == 1 or not can_fork():
+    chunks = seed_chunks(len(seeds), default_workers(len(seeds)) if workers is None else int(workers))
+    if len(chunks) == 1:
         with torch_threads(threads):
             result = _train(experiment, seeds, stream, progress)
     else:
-        chunks = [[seeds[i] for i in chunk] for chunk in seed_chunks(len(seeds), workers)]
-        result = merge(map_in_workers(_train, [(experiment, chunk, stream) for chunk in chunks], threads))
+        args = [(experiment, [seeds[i] for i in chunk], stream) for chunk in chunks]
+        result = merge(map_in_workers(_train, args, threads))
     result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data))
     return result
 

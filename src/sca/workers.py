@@ -25,17 +25,18 @@ def default_workers(n_seeds: int) -> int:
         if not env.isdigit() or int(env) < 1:
             raise ValueError(f"SCA_WORKERS={env!r}: expected a whole number >= 1")
         return min(int(env), n_seeds)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, n_seeds // 8))
+    return max(1, min(usable_cores(), n_seeds // 8))
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def seed_chunks(n_seeds: int, workers: int) -> list[list[int]]:
-    """Positions 0..n-1 in `workers` contiguous, nearly equal chunks."""
-    return [[int(i) for i in c] for c in np.array_split(np.arange(n_seeds), workers)]
-
-
-def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Positions 0..n-1 in `workers` contiguous, nearly equal chunks; one chunk where processes cannot fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        workers = 1
+    return [[int(i) for i in c] for c in np.array_split(np.arange(n_seeds), max(1, min(workers, n_seeds)))]
 
 
 def map_in_workers(fn: Callable, args: Sequence[Sequence], threads: int = 1) -> list:
