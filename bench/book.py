@@ -47,7 +47,7 @@ def figure_cases():
     from sca import figures, report
     from sca.schedule import load_schedule
 
-    sweep, single = report.load("2.4.1"), report.load_single("2.4")
+    sweep, single = report.load("2.4.1"), report.load("2.4")
     v = sweep.variants["suppression"]
     dims = sweep.experiment.latent_dims
     return [

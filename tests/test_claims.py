@@ -1,102 +1,251 @@
-"""The paper's claims, from the registry, on the same 60-seed runs the book shows: every claim the
-reproduction supports must keep its verdict, and those it does not are listed with their expected gap."""
+"""The claims registry: one claim per distinct measurement, every rule able to fail, and every claim judged on
+the runs the book shows. A claim that does not reproduce cleanly is a known gap with the range its rule's
+statistic is expected in; a verdict within a hair of a threshold is not pinned (only its neighbourhood is)."""
 
-import os
-import shutil
+import math
 
 import numpy as np
-import pandas as pd
 import pytest
+import torch
 
-from sca import claims, experiments, report
-from sca.population import percentile
-from sca.sweep import run
+from sca import claims, experiments, results, rules
+from sca.interventions import BezierMapper, Falloff, LinearMapper, Repulsion, Suppression
 
-# Claims that do not reproduce cleanly, with the verdict they get and why (the scorecard shows them too).
+N_CLAIMS = 380  # distinct measurements in the registry: a change in coverage changes this on purpose
+ORDER = list(rules.VERDICTS)
+inf = math.inf
+
+# Claims that do not reproduce cleanly: the verdict, and the rule's statistic with the range it lies in. The
+# scorecard shows each with its reason; the closing notes explain them.
 KNOWN_GAPS = {
-    "2.5.1/ablated/R²": ("marginal", "the notebook's 0.47 sits at our 95th percentile; our selected model gives 0.32"),
-    "2.9.1/pruned/R²": ("not reproduced", "the notebook prints 0.99; our best seed reaches 0.98, the paper's own figure"),
-    "2.7.1/score/std": ("marginal", "our score spread is 1.3x the published one (F-test p = 0.05)"),
-    "2.10.1/score/std": ("not reproduced", "our score spread is 1.4x the published one (F-test p = 0.01)"),
-    "2.10.1/ablated/cyan untouched": ("marginal", "our selected model changes cyan by ΔE 6; 70% of seeds leave it untouched"),
-    # The old notebooks' one seed: its maxima under interventions sit in the low tail of our seeds, its medians centrally.
-    "2.3/baseline/max": ("marginal", "the printed 0.0017 sits at our 95th percentile"),
-    "2.4/suppression/max": ("not reproduced", "the printed 0.16 lies below all 20 of our seeds (lowest about 0.18)"),
-    "2.4/repulsion/max": ("marginal", "the printed 0.094 sits at our 5th percentile"),
-    "2.6/ablated/max": ("marginal", "the printed 0.27 sits at our 5th percentile"),
-    "2.6/pruned/max": ("marginal", "the printed 0.27 sits at our 5th percentile"),
-    "2.7/ablated/max": ("not reproduced", "the printed 0.31 lies below all 20 of our seeds (lowest about 0.33)"),
-    "2.10/ablated/max": ("marginal", "the printed 0.073 sits at our 5th percentile"),
-    # Perceptually, deleting hue does shift the greys: a CIEDE2000 change of about 9 on our seed 0, above 2.3 on every seed.
-    "2.7/ablated/gray untouched": ("not reproduced", "grey's ΔE rises by more than one just-noticeable difference"),
+    # Construction: lime and purple sit on the anchor's side of the wheel on most of our seeds (z·c > 0), so
+    # suppression and repulsion do act on them there; on our selected model they face away.
+    "2.4.1/suppression/zc:lime": ("marginal", "seeds_median", 0, inf),
+    "2.4.1/suppression/zc:purple": ("marginal", "seeds_median", 0, inf),
+    "2.4.1/repulsion/zc:lime": ("marginal", "seeds_median", 0, inf),
+    "2.4.1/repulsion/zc:purple": ("marginal", "seeds_median", 0, inf),
+    # Unrendered rows of the paper's tables (nine decimals): one selected model's tiny numbers in our seeds' tails.
+    "2.4.1/suppression/dmse:light gray": ("marginal", "percentile", 0, 5),
+    "2.4.1/ablated/dmse:light gray": ("marginal", "percentile", 0, 5),
+    "2.9.1/ablated/dmse:orange": ("marginal", "percentile", 95, 100),
+    "2.5.1/ablated/dmse:blue": ("marginal", "percentile", 95, 100),
+    "2.5.1/ablated/dmse:light gray": ("marginal", "percentile", 0, 5),
+    "2.7.1/suppression/dmse:orange": ("marginal", "percentile", 0, 5),
+    "2.4.1/baseline/mse:pink": ("marginal", "percentile", 95, 100),
+    "2.4.1/baseline/mse:dark gray": ("marginal", "percentile", 95, 100),
+    "2.9.1/baseline/mse:yellow": ("marginal", "percentile", 0, 5),
+    "2.9.1/baseline/mse:white": ("marginal", "percentile", 0, 5),
+    "2.7.1/baseline/mse:azure": ("marginal", "percentile", 95, 100),
+    "2.4.1/repulsion/dmse:gray": ("marginal", "percentile", 0, 5),
+    # Black printed as 0.00 in C.5.1: the selected model moves it by 0.004; our median seed by more than 0.005.
+    "2.5.1/suppression/dmse:black": ("marginal", "seeds_median", 0.005, inf),
+    "2.5.1/ablated/dmse:black": ("marginal", "seeds_median", 0.005, inf),
+    # Spreads: 2.9.1's validation terms (its notebook has a heavier tail in val_recon, ours a heavier one in
+    # val_anchor), 2.10.1's score.
+    "2.9.1/runs/val_recon/std": ("not reproduced", "p_value", 0, 0.01),
+    "2.10.1/runs/score/std": ("not reproduced", "p_value", 0.005, 0.02),
+    "2.9.1/runs/val_anchor/std": ("not reproduced", "p_value", 0, 0.01),
+    "2.10.1/runs/val_recon/std": ("not reproduced", "p_value", 0, 0.01),
+    # Hue removal: yellow and cyan brighten on most seeds but not on our selected model.
+    "2.7.1/ablated/dL:yellow": ("marginal", "seeds_median", 2.3, inf),
+    "2.7.1/ablated/dL:cyan": ("marginal", "seeds_median", 2.3, inf),
+    # The old notebooks' one seed: its maxima under interventions sit in the low tail of our seeds.
+    "2.4/suppression/max_mse": ("not reproduced", "percentile", 0, 5),
+    "2.7/ablated/max_mse": ("not reproduced", "percentile", 0, 5),
+    # Perceptually, deleting hue does shift the greys.
+    "2.7/ablated/dde:gray": ("not reproduced", "seeds_median", 2.3, inf),
+    # The road: what the notebooks concluded from one seed each, over ours.
+    "2.2/repulsion median_mse vs suppression median_mse": ("not reproduced", "effect", 1, inf),  # repulsion is worse
+    "2.3 vs 2.2/baseline max_mse": ("marginal", "effect", 0.05, 0.2),  # about, not fully, tenfold better
+    "2.4 vs 2.3/suppression r2": ("marginal", "effect", -0.05, 0.05),  # no cleaner by R²
+    "2.5 vs 2.4/suppression r2": ("not reproduced", "effect", -0.05, 0.05),  # no less precise
+    "2.9/ablated r2 vs 2.4/suppression r2": ("not reproduced", "effect", 0.05, inf),  # more precise, not similar
+    "2.10 vs 2.9/ablated dmse:red": ("not reproduced", "effect", 1, inf),  # removes red more fully, not less
+    "2.4 vs 2.3/baseline median_mse": ("not reproduced", "effect", 0.5, 1.1),  # no worse
+}
+
+# Verdicts within a hair of a threshold on our stream: the test accepts the neighbouring verdict too.
+NEAR = {
+    "2.5.1/ablated/dmse:green", "2.5.1/ablated/dmse:teal", "2.7.1/suppression/dmse:yellow", "2.5.1/baseline/mse:yellow",
+    "2.5.1/baseline/mse:azure", "2.5.1/baseline/mse:pink", "2.7.1/baseline/mse:yellow", "2.5.1/ablated/r2",
+    "2.7.1/runs/score/std", "2.7.1/runs/labels_vibrant/std", "2.9.1/runs/val_anti-anchor/std", "2.10.1/runs/score/std",
+    "2.3/baseline/max_mse", "2.4/repulsion/max_mse", "2.6/ablated/max_mse", "2.9/ablated/max_mse", "2.10/ablated/max_mse",
+    "2.4 vs 2.3/baseline median_mse", "2.9.1/baseline/mse:yellow", "2.3 vs 2.2/baseline max_mse", "2.5 vs 2.4/suppression r2",
 }
 
 
 @pytest.fixture(scope="module")
 def card():
-    """Every claim judged on the runs the book shows (the sweeps' 60 seeds; the old notebooks' experiments on
-    report.SINGLE_SEEDS, showing seed 0), loaded from the cache the book's render filled."""
-    names = {c.experiment for c in claims.CLAIMS}
-    return claims.scorecard({n: report.load_single(n) if n in claims.SINGLE_SEED else report.load(n) for n in names})
+    """Every claim judged on the runs the book shows (trained here if the cache does not hold them)."""
+    return claims.scorecard(results.load_all())
 
 
-def test_the_registry_covers_every_experiment_with_at_least_forty_claims():
-    assert len(claims.CLAIMS) >= 40 and len({c.id for c in claims.CLAIMS}) == len(claims.CLAIMS)
-    assert {c.experiment for c in claims.CLAIMS} == {"2.4.1", "2.5.1", "2.7.1", "2.9.1", "2.10.1", *claims.SINGLE_SEED}
+# --- the registry -----------------------------------------------------------------------------------------
+
+def test_one_claim_per_measurement():
+    assert len(claims.CLAIMS) == N_CLAIMS
+    assert len({c.key for c in claims.CLAIMS}) == N_CLAIMS
+    assert len({c.identity for c in claims.CLAIMS}) == N_CLAIMS
     assert {c.kind for c in claims.CLAIMS} == set(claims.KINDS)
-    assert set(KNOWN_GAPS) <= {c.id for c in claims.CLAIMS}
+    assert {e for c in claims.CLAIMS for e in c.experiments} == set(experiments.EXPERIMENTS)
+    assert set(KNOWN_GAPS) <= {c.key for c in claims.CLAIMS} and NEAR <= {c.key for c in claims.CLAIMS}
 
 
-@pytest.mark.parametrize("claim", claims.CLAIMS, ids=[c.id for c in claims.CLAIMS])
+def by_key(key):
+    return next(c for c in claims.CLAIMS if c.key == key)
+
+
+def test_a_number_printed_by_several_sources_is_one_claim():
+    # 2.4, 2.6 and 2.7 train one model: their baseline maximum is one measurement
+    assert by_key("2.4/baseline/max_mse").experiments == ("2.4", "2.6", "2.7")
+    # pruning equals ablation: the notebook's pruned R² joins the ablated one, and the paper's value decides
+    r2 = by_key("2.9.1/ablated/r2")
+    assert [s.value for s in r2.sources] == [0.98, 0.99] and r2.published == 0.98
+    assert not any(c.variant == "pruned" for c in claims.CLAIMS)
+    # 2.9.1 and 2.10.1 draw the same red labels
+    assert "2.10.1/runs/labels_red/mean" not in {c.key for c in claims.CLAIMS}
+    # where the paper rounds the notebook's number, the notebook's more precise one decides
+    assert by_key("2.4.1/runs/score/mean").published == 0.9515
+    # a conclusion in words joins the number it describes
+    assert [s.value for s in by_key("2.4.1/ablated/dmse:cyan").sources] == [0.341102749, None]
+
+
+def test_a_zero_that_suppression_guarantees_is_a_sanity_check_not_evidence():
+    c = by_key("2.4.1/suppression/zc:cyan")
+    assert c.kind == "construction" and not c.evidence and c.column == "zc:cyan"
+    assert by_key("2.9.1/suppression/dmse:cyan").kind == "zero"  # printed -0.00, not exactly 0: measured
+
+
+def test_suppression_and_repulsion_leave_latents_facing_away_bitwise_unchanged():
+    """The guarantee the construction claims rest on, for every intervention the experiments use."""
+    z = torch.randn(4000, 4, generator=torch.Generator().manual_seed(1))
+    z = z / z.norm(dim=-1, keepdim=True)
+    z[:10, 0] = 0.0  # exactly on the boundary
+    red = (1.0, 0.0, 0.0, 0.0)
+    away = z[:, 0] <= 0
+    for intervention in (Suppression(red, Falloff(0.0, 1.0, 2.0)), Suppression(red, Falloff(math.cos(math.pi / 2), 1.0, 0.0)),
+                         Repulsion(red, BezierMapper(0.0, 0.5)), Repulsion(red, LinearMapper(math.cos(math.pi / 2), 0.0175))):
+        assert torch.equal(intervention(z)[away], z[away]), intervention
+
+
+# --- every rule can fail ----------------------------------------------------------------------------------
+
+SEEDS = np.linspace(0, 1, 101)
+
+
+@pytest.mark.parametrize("published, ours, verdict", [(0.5, 0.5, "reproduced"), (0.999, 1.0, "reproduced"),
+                                                      (0.98, 0.5, "marginal"), (1.5, 0.5, "not reproduced")])
+def test_within_seeds(published, ours, verdict):
+    assert rules.within_seeds(SEEDS, ours, published, 0.005).verdict == verdict
+
+
+@pytest.mark.parametrize("x, ours, verdict", [(np.full(60, 0.001), 0.001, "reproduced"), (np.full(60, 0.001), 0.2, "marginal"),
+                                              (np.full(60, 0.2), 0.2, "not reproduced")])
+def test_central_zero(x, ours, verdict):
+    assert rules.central(x, ours, 0.005, "zero", "change").verdict == verdict
+
+
+def test_central_rests_on_the_median_not_a_tail():
+    x = np.r_[np.full(57, 0.1), np.zeros(3)]  # three seeds of sixty untouched, the median far from it
+    assert rules.central(x, 0.0, 0.005, "zero", "change").verdict == "marginal"
+    assert rules.central(x, 0.1, 0.005, "zero", "change").verdict == "not reproduced"
+    assert rules.central(-x, -0.1, 0.005, "large", "change").verdict == "not reproduced"
+
+
+def test_welch():
+    x = np.random.default_rng(0).normal(1.0, 0.1, 60)
+    assert rules.welch(x, x.mean(), 0.1, 60).verdict == "reproduced"
+    assert rules.welch(x, x.mean() + 0.045, 0.1, 60).verdict == "marginal"
+    assert rules.welch(x, x.mean() + 0.1, 0.1, 60).verdict == "not reproduced"  # one std off: it used to pass
+    j = rules.welch(x, x.mean() + 0.1, 0.1, 60)
+    assert j.effect_lo < -0.1 < j.effect_hi or j.effect_hi < 0  # the difference comes with its interval
+
+
+def test_f_test():
+    x = np.random.default_rng(0).normal(0, 1, 60)
+    s = x.std(ddof=1)
+    assert rules.f_test(x, s, 60).verdict == "reproduced"
+    assert rules.f_test(x, s / 1.35, 60).verdict == "marginal"
+    assert rules.f_test(x, s / 2, 60).verdict == "not reproduced"
+    assert rules.f_test(x, s / 2, 60, precision=s).verdict == "reproduced"  # a printed std stands for its rounding range
+
+
+def test_extreme():
+    x = np.linspace(0.5, 1.0, 60)
+    assert rules.extreme(x, 0.4, "min", 60).verdict == "reproduced"  # below all of ours: half the time by chance
+    assert rules.extreme(x, x[6], "min", 60).verdict == "marginal"
+    assert rules.extreme(x, x[12], "min", 60).verdict == "not reproduced"
+    assert rules.extreme(x, x[-13], "max", 60).verdict == "not reproduced"
+
+
+def test_count():
+    assert rules.count(2, 60, 0, 60, "fail").verdict == "reproduced"
+    assert rules.count(6, 60, 0, 60, "fail").verdict == "marginal"
+    assert rules.count(12, 60, 0, 60, "fail").verdict == "not reproduced"
+
+
+def test_construction():
+    assert rules.construction(np.full(20, -0.1), -0.1, "x").verdict == "reproduced"
+    assert rules.construction(np.full(20, 0.1), -0.1, "x").verdict == "marginal"
+    assert rules.construction(np.full(20, 0.1), 0.1, "x").verdict == "not reproduced"
+
+
+def test_compare():
+    rng = np.random.default_rng(0)
+    a, b = rng.lognormal(0, 0.3, 30), rng.lognormal(np.log(20), 0.3, 30)
+    assert rules.compare(a, b, "less", factor=10).verdict == "reproduced"
+    assert rules.compare(a, b, "less", factor=40).verdict == "marginal"  # less, but not fortyfold
+    assert rules.compare(b, a, "less").verdict == "not reproduced"
+    assert rules.compare(a, a * 1.001, "less", paired=True).verdict == "reproduced"  # paired: seed by seed
+    c = rng.normal(0.9, 0.01, 30)
+    assert rules.compare(c, c + 0.001, "similar", scale="difference", margin=0.05).verdict == "reproduced"
+    assert rules.compare(c, c + 0.2, "similar", scale="difference", margin=0.05).verdict == "not reproduced"
+
+
+def test_calibration():
+    uniform = rules.calibration(np.linspace(0.5, 99.5, 100))
+    assert uniform["outside"] == 10 and uniform["binomial_p"] > 0.5 and uniform["ks_p"] > 0.5
+    low = rules.calibration(np.r_[np.zeros(20), np.linspace(0, 100, 20)])
+    assert low["outside"] > 20 and low["binomial_p"] < 0.01 and low["ks_p"] < 0.01
+
+
+def test_resolution():
+    assert "1.9th to the 19.1th" in rules.resolution(20)
+
+
+# --- every claim, on the book's runs ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim", claims.CLAIMS, ids=[c.key for c in claims.CLAIMS])
 def test_claim(claim, card):
-    expected = KNOWN_GAPS.get(claim.id, ("reproduced", ""))[0]
-    row = card.loc[claim.id]
+    row = card.loc[claim.key]
+    expected, field, lo, hi = KNOWN_GAPS.get(claim.key, ("reproduced", None, None, None))
+    if claim.key in NEAR:
+        assert row["near"], f"{claim.key} is no longer near a threshold: pin its verdict ({row['reason']})"
+        assert abs(ORDER.index(row["verdict"]) - ORDER.index(expected)) <= 1, row["reason"]
+        return
+    assert not row["near"], f"{claim.key} sits within a hair of a threshold ({row['verdict']}: {row['reason']})"
     assert row["verdict"] == expected, f"{claim.statement}: {row['reason']}"
-
-
-def test_selection_is_the_best_score_on_the_pareto_front():
-    r = run(experiments.get("2.4.1"))
-    front = r.runs[r.runs["pareto"]]
-    assert r.selected_seed in front.index
-    assert r.runs.loc[r.selected_seed, "score"] == front["score"].max()
-    assert not r.runs.loc[~r.runs["pareto"]].empty  # the front is a real subset
+    if field:
+        assert lo <= row[field] <= hi, f"{claim.key}: {field} = {row[field]} outside [{lo}, {hi}] ({row['reason']})"
 
 
 def test_pruning_equals_ablation_on_every_seed():
-    r = run(experiments.get("2.9.1"))
-    pruned, ablated = (r.population.xs(v, level="variant").filter(like="mse:") for v in ("pruned", "ablated"))
-    assert np.allclose(pruned, ablated, atol=1e-6)
+    for name in experiments.EXPERIMENTS:
+        variants = {v.name for v in experiments.get(name).variants}
+        if {"ablated", "pruned"} <= variants:
+            pop = results.load(name).population
+            pruned, ablated = (pop.xs(v, level="variant").filter(regex="^mse:") for v in ("pruned", "ablated"))
+            assert np.allclose(pruned, ablated, atol=1e-6), name
 
 
-def test_percentile_counts_ties_half():
-    assert percentile(np.array([0.0, 0.0, 1.0, 2.0]), 0.0) == 25.0
-    assert percentile(np.array([1.0, 2.0]), 3.0) == 100.0
+def test_calibration_of_the_single_draws(card):
+    draws, c = claims.calibration(card)
+    assert c["n"] == len(draws) == sum(c.single_draw for c in claims.CLAIMS)
+    assert c["binomial_p"] >= rules.P_REPRODUCED  # as many outside the window as chance gives
 
 
-@pytest.mark.parametrize("published, verdict", [(0.5, "reproduced"), (0.96, "marginal"), (1.5, "not reproduced"),
-                                                (0.999, "reproduced")])
-def test_a_selected_number_is_judged_by_our_seed_spread(published, verdict):
-    seeds = pd.Series(np.linspace(0, 1, 101), index=range(101))
-    claim = claims.Claim("x", "e", "s", "src", "selected", published, precision=0.005)
-    # seed 100 (value 1.0) plays our selected model: 0.999 matches it within the precision
-    assert claim._judge_number(seeds, selected=100)["verdict"] == verdict
-
-
-def test_a_mean_is_judged_in_published_standard_deviations():
-    x = np.random.default_rng(0).normal(1.0, 0.1, 60)
-    near = claims.Claim("m", "e", "s", "src", "distribution", 1.05, statistic="mean", published_std=0.1)
-    far = claims.Claim("m", "e", "s", "src", "distribution", 1.5, statistic="mean", published_std=0.1)
-    assert near._judge_distribution(x)["verdict"] == "reproduced"
-    assert far._judge_distribution(x)["verdict"] == "not reproduced"
-
-
-@pytest.mark.skipif(shutil.which("xelatex") is None and not os.environ.get("CI"),
-                    reason="xelatex not installed (make test installs it)")
-def test_the_scorecard_latex_compiles(card, tmp_path):
-    from sca import report, tables
-
-    frame = report._card_table(card).frame
-    path = tables.frame_latex(frame, tmp_path / "scorecard.tex", "Scorecard", "tab:scorecard", report.CARD_FORMATS)
-    tex = path.read_text()
-    assert r"\toprule" in tex and r"\begin{longtable}" in tex and "2.4.1/" not in tex
-    assert tables.compile_table(path).read_bytes().startswith(b"%PDF")
+def test_summary_counts_evidence_only(card):
+    counts = claims.summary(card)
+    assert sum(counts.values()) == int(card["evidence"].sum()) == N_CLAIMS - sum(c.kind == "construction" for c in claims.CLAIMS)
+    table = claims.by_experiment(card)
+    assert table[list(rules.VERDICTS)].to_numpy().sum() == sum(counts.values())

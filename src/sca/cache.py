@@ -65,11 +65,19 @@ def source_digest() -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def package_digest() -> str:
-    """SHA-256 over every source file of the package (what a rendered chapter depends on)."""
+# The modules that only judge, draw or format results: an evaluated run does not depend on them.
+PRESENTATION_SOURCES = ("claims.py", "cli.py", "figures.py", "reference.py", "report.py", "studies.py", "tables.py",
+                        "sca.mplstyle")
+
+
+@lru_cache(maxsize=2)
+def package_digest(evaluation_only: bool = False) -> str:
+    """SHA-256 over every source file of the package (what a rendered chapter depends on), or with
+    `evaluation_only` over those an evaluated run depends on (all but PRESENTATION_SOURCES)."""
     h = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):
+        if evaluation_only and path.name in PRESENTATION_SOURCES:
+            continue
         if path.suffix in (".py", ".csv", ".mplstyle") and "__pycache__" not in path.parts:
             h.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()

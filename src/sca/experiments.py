@@ -11,7 +11,7 @@ ignored 2.2's `reg-polar` and 2.9's `reg-planar-v`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -374,7 +374,19 @@ _EXPERIMENTS = [
     ),
 ]
 
+
+
+def _sigmoid_twin(base: Experiment) -> Experiment:
+    """2.3's second hypothesis: the same experiment with a sigmoid output, trained on the same draws."""
+    return replace(base, name=f"{base.name}-sigmoid", title=f"{base.title} (sigmoid output)",
+                   model=replace(base.model, sigmoid=True), notes="2.3's twin with a sigmoid output (the original trained both).")
+
+
+_EXPERIMENTS.insert(2, _sigmoid_twin(_EXPERIMENTS[1]))
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in _EXPERIMENTS}
+# The old notebooks' single-seed experiments (2.2-2.10) and the five sixty-seed redux sweeps.
+OLD = tuple(name for name in EXPERIMENTS if name.count(".") == 1)
+SWEEPS = tuple(name for name in EXPERIMENTS if name.count(".") == 2)
 
 
 def get(name: str) -> Experiment:

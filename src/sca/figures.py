@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import matplotlib.style
+from scipy import stats
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -415,4 +416,34 @@ def study_boxes(table, group: str, published_score: dict[str, float] | None = No
         row[2].set_ylim(0, 1)
         row[2].set_title(f"{design}: share with concept near anchor", fontsize="medium")
         row[2].set_xticks(range(1, len(cells) + 1), [str(c) for c in cells], rotation=45, ha="right", fontsize="small")
+    return fig
+
+
+@styled
+def calibration(percentiles: np.ndarray, window: tuple[float, float]) -> Figure:
+    """Single draws placed among our seeds: left, their percentiles as a histogram in tenths, with the count
+    chance gives per tenth if they are uniform; right, their sorted percentiles against uniform quantiles, with
+    the outer window shaded and a pointwise 90% band for n uniform order statistics."""
+    q = np.sort(np.asarray(percentiles, dtype=float))
+    n = len(q)
+    fig = Figure(figsize=(7.2, 3.0), layout="constrained")
+    hist, qq = fig.subplots(1, 2)
+    hist.hist(q, bins=np.linspace(0, 100, 11), color="#0072B2", edgecolor="white")
+    hist.axhline(n / 10, color="#777777", ls="--", lw=0.9, label=f"uniform: {n / 10:.1f} per tenth")
+    for edge in window:
+        hist.axvline(edge, color="#D55E00", lw=0.8)
+    hist.set_xlabel("published value's percentile among our seeds")
+    hist.set_ylabel("single-draw claims")
+    hist.legend(loc="upper center", fontsize="small")
+    expected = (np.arange(1, n + 1) - 0.5) / n * 100
+    band = stats.beta.ppf([[0.05], [0.95]], np.arange(1, n + 1), n - np.arange(1, n + 1) + 1) * 100
+    qq.fill_between(expected, band[0], band[1], color="#cccccc", alpha=0.7, lw=0, label="90% band if uniform")
+    qq.plot([0, 100], [0, 100], color="#777777", lw=0.8)
+    outside = (q < window[0]) | (q > window[1])
+    qq.scatter(expected[~outside], q[~outside], s=12, color="#0072B2", zorder=3, label="inside the window")
+    qq.scatter(expected[outside], q[outside], s=14, color="#D55E00", marker="D", zorder=3, label="outside the window")
+    qq.axhspan(0, window[0], color="#D55E00", alpha=0.08, lw=0)
+    qq.axhspan(window[1], 100, color="#D55E00", alpha=0.08, lw=0)
+    qq.set(xlim=(0, 100), ylim=(-2, 102), xlabel="uniform quantile (%)", ylabel="percentile among our seeds")
+    qq.legend(loc="upper left", fontsize="small")
     return fig

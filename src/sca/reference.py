@@ -100,9 +100,26 @@ OLD_MAX_MEDIAN = {
     "2.10": {"baseline": (0.00027, 2.2e-05), "ablated": (0.073, 6e-05)},
 }
 
-# R² as the paper's text states it (§3.2-3.3, Figs. C.4 and C.6); the notebook prints 0.99 for isolated ablation.
-PAPER_R2 = {("2.4.1", "suppression"): 0.99, ("2.4.1", "ablated"): 0.37,
-            ("2.9.1", "ablated"): 0.98, ("2.9.1", "suppression"): 0.98}
+# The selected model's baseline MSE per named colour: Table 1's Baseline column is the anchored (2.4.1)
+# model's; the isolated (2.9.1) model's is printed only by its notebook; Tables C.5.1 and C.5.2 have their own.
+BASELINE = {
+    "2.4.1": {"red": 0.000646436, "orange": 0.000063273, "yellow": 0.000411471, "lime": 0.000108202, "green": 0.000220425, "teal": 0.000000988, "cyan": 0.001272683, "azure": 0.000013033, "blue": 0.000310250, "purple": 0.000052661, "magenta": 0.000248736, "pink": 0.000200588, "black": 0.000000000, "dark gray": 0.000121933, "gray": 0.000064245, "light gray": 0.000018872, "white": 0.000108910},
+    "2.9.1": {"red": 0.000064271, "orange": 0.000001609, "yellow": 0.000000000, "lime": 0.000002130, "green": 0.000051003, "teal": 0.000004940, "cyan": 0.000028671, "azure": 0.000016649, "blue": 0.000035178, "purple": 0.000005335, "magenta": 0.000016997, "pink": 0.000005614, "black": 0.000007270, "dark gray": 0.000002058, "gray": 0.000024290, "light gray": 0.000009449, "white": 0.000004127},
+    "2.5.1": {"red": 0.000569792, "orange": 0.000023389, "yellow": 0.000036972, "lime": 0.000013694, "green": 0.000108810, "teal": 0.000030726, "cyan": 0.000124518, "azure": 0.000082252, "blue": 0.000121482, "purple": 0.000014293, "magenta": 0.000278841, "pink": 0.000000015, "black": 0.000528365, "dark gray": 0.000018525, "gray": 0.000056444, "light gray": 0.000010967, "white": 0.000166427},
+    "2.7.1": {"red": 0.000792319, "orange": 0.000019311, "yellow": 0.000705138, "lime": 0.000050605, "green": 0.000586422, "teal": 0.000005727, "cyan": 0.000942572, "azure": 0.000170504, "blue": 0.000534647, "purple": 0.000001524, "magenta": 0.000381831, "pink": 0.000017568, "black": 0.000391695, "dark gray": 0.000069575, "gray": 0.000054224, "light gray": 0.000010381, "white": 0.000088825},
+}
+BASELINE_SOURCE = {"2.4.1": "paper Table 1", "2.9.1": "NB 2.9.1 table", "2.5.1": "paper Table C.5.1", "2.7.1": "paper Table C.5.2"}
+
+# NB 2.4.1's repulsion Δ column (not in the paper), the rows it prints.
+REPULSION_241 = {"red": 0.332686901, "orange": 0.135243282, "yellow": 0.029817866, "magenta": 0.033117589,
+                 "pink": 0.143878400, "lime": 0.0, "green": 0.0, "teal": 0.0, "cyan": 0.0, "azure": 0.0, "blue": 0.0,
+                 "purple": 0.0, "gray": -0.000056655}
+
+# The paper's seed statistics in its own words (§3.1-3.3), beside the notebooks' describe(): (mean, std).
+PAPER_STATS = {("2.4.1", "score"): (0.95, 0.02), ("2.9.1", "score"): (0.86, 0.15), ("2.4.1", "labels_vibrant"): (108, 11)}
+
+# "All 60 runs produced the target geometry" (paper §3.1): the designs it is said of.
+TARGET_GEOMETRY = ("2.4.1", "2.9.1")
 
 # The paper's named-colour tables, Δ columns (change in MSE from the model's baseline), every row of the
 # LaTeX source; the paper renders the rows in TABLE_ROWS, to two decimals.
@@ -149,18 +166,23 @@ TABLE_C52 = {
     "light gray": (0.000230542, 0.000228641), "white": (0.001026252, 0.000954370),
 }
 
-# R² of each variant of the selected model as published: the paper's text where it states one, else the notebook.
-R2_PUBLISHED = {
-    ("2.4.1", "suppression"): (0.99, "paper §3.2, Fig. C.4a"), ("2.4.1", "ablated"): (0.37, "paper Fig. C.4b"),
-    ("2.4.1", "repulsion"): (0.98, "NB 2.4.1"),
-    ("2.5.1", "suppression"): (0.98, "NB 2.5.1"), ("2.5.1", "ablated"): (0.47, "NB 2.5.1"),
-    ("2.7.1", "ablated"): (0.93, "NB 2.7.1"), ("2.7.1", "pruned"): (0.93, "NB 2.7.1"),
-    ("2.7.1", "suppression"): (0.89, "NB 2.7.1"),
-    ("2.9.1", "ablated"): (0.98, "paper §3.3, Fig. C.6b"), ("2.9.1", "pruned"): (0.99, "NB 2.9.1"),
-    ("2.9.1", "suppression"): (0.98, "paper Fig. C.6a"),
-    ("2.10.1", "ablated"): (0.95, "NB 2.10.1"), ("2.10.1", "pruned"): (0.95, "NB 2.10.1"),
-    ("2.10.1", "suppression"): (0.97, "NB 2.10.1"),
-}
+# R² of each variant of the selected model as published, by every source that prints it: (experiment, variant,
+# value, source). The paper's text and figures (§3.2-3.3, Figs. C.4, C.6) and the notebooks' correlation prints.
+R2_SOURCES = (
+    ("2.4.1", "suppression", 0.99, "paper §3.2, Fig. C.4a"), ("2.4.1", "suppression", 0.99, "NB 2.4.1"),
+    ("2.4.1", "ablated", 0.37, "paper Fig. C.4b"), ("2.4.1", "ablated", 0.37, "NB 2.4.1"),
+    ("2.4.1", "repulsion", 0.98, "NB 2.4.1"),
+    ("2.5.1", "suppression", 0.98, "NB 2.5.1"), ("2.5.1", "ablated", 0.47, "NB 2.5.1"),
+    ("2.7.1", "ablated", 0.93, "NB 2.7.1"), ("2.7.1", "pruned", 0.93, "NB 2.7.1"),
+    ("2.7.1", "suppression", 0.89, "NB 2.7.1"),
+    ("2.9.1", "ablated", 0.98, "paper §3.3, Fig. C.6b"), ("2.9.1", "ablated", 0.99, "NB 2.9.1"),
+    ("2.9.1", "pruned", 0.99, "NB 2.9.1"),
+    ("2.9.1", "suppression", 0.98, "paper Fig. C.6a"), ("2.9.1", "suppression", 0.98, "NB 2.9.1"),
+    ("2.10.1", "ablated", 0.95, "NB 2.10.1"), ("2.10.1", "pruned", 0.95, "NB 2.10.1"),
+    ("2.10.1", "suppression", 0.97, "NB 2.10.1"),
+)
+# R² as the paper's text states it (the notebook prints 0.99 for isolated ablation).
+PAPER_R2 = {(e, v): value for e, v, value, source in R2_SOURCES if source.startswith("paper")}
 
 # The top of each published Pareto front (seed, score), best first, as the notebooks print it (at most five).
 PARETO_TOP = {

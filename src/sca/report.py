@@ -7,9 +7,7 @@ with our numbers and the published ones side by side.
 
 from __future__ import annotations
 
-import functools
-import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
@@ -18,35 +16,15 @@ import pandas as pd
 from IPython.display import Image, Markdown
 from scipy import stats
 
-from . import claims, colors, experiments, figures, population, reference, studies, tables
+from . import claims, colors, experiments, figures, population, reference, results, rules, studies, tables
 from .evaluate import ablation_bound, suppression_bound
 from .interventions import Suppression
 from .schedule import load_schedule
-from .stream import get_stream
-from .sweep import RunResult, compare_statistics, run
-from .train import CollapseWarning
+from .results import load, load_all
+from .sweep import RunResult, compare_statistics
 
 VARIANT_LABEL = {"baseline": "baseline", "suppression": "suppression", "repulsion": "repulsion",
                  "ablated": "weight ablation", "pruned": "pruning"}
-
-
-def _collapse_told_in_text(fn):
-    """Run fn without printing CollapseWarning into the page: the chapters state collapsed seeds in their text
-    and tables (a cached run would not warn again, so the page would depend on the cache)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CollapseWarning)
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-@lru_cache(maxsize=None)
-@_collapse_told_in_text
-def load(name: str, stream: str = "ours") -> RunResult:
-    """The experiment's 60-seed run with our random stream (or the original notebooks', "published"):
-    training loaded from the cache (or trained, quietly, and cached), then evaluated; kept for the session."""
-    return run(experiments.get(name), stream=get_stream(stream))
 
 
 @dataclass
@@ -207,123 +185,159 @@ def headline_table(r: RunResult) -> Table:
 
 # --- the old notebooks' single-seed experiments --------------------------------------------------------
 
-SINGLE_SEEDS = range(20)  # enough seeds to place the original's one draw (it trained seed 0 only)
-
-
-def experiment(name: str) -> experiments.Experiment:
-    """An experiment by name; "2.3-sigmoid" is 2.3's twin with a sigmoid output, trained beside it."""
-    if name == "2.3-sigmoid":
-        base = experiments.get("2.3")
-        return replace(base, name=name, title=f"{base.title} (sigmoid output)", model=replace(base.model, sigmoid=True))
-    return experiments.get(name)
-
-
-@lru_cache(maxsize=None)
-@_collapse_told_in_text
-def load_single(name: str) -> RunResult:
-    """An old single-seed experiment on SINGLE_SEEDS, showing our seed 0 (one draw, like the original's)."""
-    return run(experiment(name), seeds=SINGLE_SEEDS, show=0)
-
-
 def spread_sentence(r: RunResult) -> Markdown:
     """Where the original's printed max and median errors fall among our seeds."""
-    card = claims.scorecard({r.experiment.name: r}, claims.claims_for(r.experiment.name))
-    parts = [f"{row.statement.split(':')[0]} ({row.published:g}) at our {row.percentile:.0f}th percentile"
-             for row in card.itertuples()]
-    return Markdown(f"The figures show our seed 0 of {len(r.runs)} (our random stream differs from the original's, so it "
-                    "is one draw like the original's, not the same draw). Among our seeds the original's printed numbers "
+    card = claims.scorecard(load_all(), [c for c in claims.claims_for(r.experiment.name) if c.single_draw])
+    parts = [f"{row.statement} at our {row.percentile:.0f}th percentile" for row in card.itertuples()]
+    return Markdown(f"The figures show our seed {r.selected_seed} of {len(r.runs)} (our random stream differs from the original's, "
+                    "so it is one draw like the original's, not the same draw). Among our seeds the original's printed numbers "
                     "fall as follows: " + "; ".join(parts) + ".")
 
 
-def twin_sentence(linear: RunResult, sigmoid: RunResult) -> Markdown:
-    """2.3's second hypothesis: the baseline median error of the linear and sigmoid outputs over our seeds."""
-    ours = {k: float(r.population.xs("baseline", level="variant")["median_mse"].median()) for k, r in
-            (("linear", linear), ("sigmoid", sigmoid))}
-    orig = {k: reference.OLD_MAX_MEDIAN[n]["baseline"][1] for k, n in (("linear", "2.3"), ("sigmoid", "2.3-sigmoid"))}
-    wins = float((sigmoid.population.xs("baseline", level="variant")["median_mse"].to_numpy()
-                  > linear.population.xs("baseline", level="variant")["median_mse"].to_numpy()).mean())
-    return Markdown(f"Over our seeds the median per-colour error of the baseline is {ours['linear']:.2g} with a linear "
-                    f"output and {ours['sigmoid']:.2g} with a sigmoid ({ours['sigmoid'] / ours['linear']:.1f}× higher; "
-                    f"the original printed {orig['linear']:.2g} and {orig['sigmoid']:.2g}, {orig['sigmoid'] / orig['linear']:.1f}×). "
-                    f"The sigmoid twin is worse for {wins:.0%} of seeds trained with the same draws.")
-
-
-def failure_sentence(failed: RunResult, working: RunResult) -> Markdown:
-    """2.8's verdict: ablation's median error against the working design's (2.9), over seeds."""
-    med = {k: r.population.xs("ablated", level="variant")["median_mse"] for k, r in (("failed", failed), ("working", working))}
-    ceiling = float(np.percentile(med["working"], 95))
-    share = float((med["failed"] > ceiling).mean())
-    verdict = "the failure reproduces" if share > 0.5 else "the failure does not reproduce"
-    return Markdown(f"After ablation the median colour's error is {med['failed'].median():.2g} over our seeds here, against "
-                    f"{med['working'].median():.2g} for the five-dimensional design of 2.9 that works; in {share:.0%} of our "
-                    f"seeds it exceeds the 95th percentile of 2.9's ({ceiling:.2g}), so **{verdict}** (rule: more than half "
-                    f"the seeds above that percentile). The original printed {reference.OLD_MAX_MEDIAN['2.8']['ablated'][1]:g} "
-                    f"here and {reference.OLD_MAX_MEDIAN['2.9']['ablated'][1]:g} for 2.9.")
+def comparisons(r: RunResult) -> Markdown:
+    """This experiment's comparisons with the experiments before it (the registry's comparison claims), one
+    paragraph each: the claim, the measure, our effect with its interval and test, and the verdict."""
+    cs = [c for c in claims.claims_for(r.experiment.name) if c.kind == "comparison" and c.experiment == r.experiment.name]
+    card = claims.scorecard(load_all(), cs)
+    paragraphs = [f"{row.mark} *{row.statement}* ({row.sources}; measured as {c.measure}): {row.reason}, so the claim "
+                  f"**{'is' if row.verdict == 'reproduced' else 'is only marginally' if row.verdict == 'marginal' else 'is not'} "
+                  f"reproduced**." for c, row in zip(cs, card.itertuples())]
+    return Markdown("\n\n".join(paragraphs))
 
 
 # --- claims and verdicts -----------------------------------------------------------------------------------
 
-SWEEPS = ("2.4.1", "2.5.1", "2.7.1", "2.9.1", "2.10.1")
-CARD_COLUMNS = {"experiment": "experiment", "statement": "claim", "source": "source", "published": "published", "ours": "ours (model shown)",
-                "seeds_lo": "seeds 5%", "seeds_median": "seeds median", "seeds_hi": "seeds 95%",
-                "percentile": "published at our percentile", "mark": "verdict"}
+CARD_COLUMNS = {"experiment": "experiment", "statement": "claim", "kind": "kind", "sources": "published by",
+                "published": "published", "ours": "ours", "percentile": "pct.", "p_value": "p", "mark": "verdict"}
+CARD_FORMATS = {"published": "{:.3g}", "ours": "{:.3g}", "pct.": "{:.0f}", "p": "{:.2g}"}
+STREAM_COLUMNS = {"ours_published_stream": "ours, original's stream", "mark_published_stream": "verdict, original's stream"}
 
 
-CARD_FORMATS = {v: "{:.0f}" if k == "percentile" else "{:.3g}" for k, v in CARD_COLUMNS.items()
-                if k not in ("experiment", "statement", "source", "mark")}
+def _judged(cs: list[claims.Claim], stream: str = "ours") -> pd.DataFrame:
+    """The claims judged on the runs they need (loaded or trained once per session)."""
+    names = {c.experiment for c in cs} | {c.versus[0] for c in cs if c.versus}
+    if stream != "ours":
+        names &= set(experiments.SWEEPS)
+    return claims.scorecard({n: load(n, stream) for n in names}, cs)
 
 
-def _card_table(card: pd.DataFrame) -> Table:
-    return _table(card.reset_index(drop=True)[list(CARD_COLUMNS)].rename(columns=CARD_COLUMNS), CARD_FORMATS)
+def _card_table(card: pd.DataFrame, extra: dict[str, str] | None = None) -> Table:
+    columns = CARD_COLUMNS | (extra or {})
+    formats = CARD_FORMATS | {v: "{:.3g}" for k, v in (extra or {}).items() if k.startswith("ours")}
+    return _table(card.reset_index(drop=True)[list(columns)].rename(columns=columns), formats)
 
 
 def claims_table(r: RunResult) -> Table:
-    """This experiment's claims with the published value, ours, our seeds' spread and the verdict."""
-    return _card_table(claims.scorecard({r.experiment.name: r}, claims.claims_for(r.experiment.name)))
+    """This experiment's claims: what is claimed and by whom, the published value and ours, the rule's percentile
+    or p-value, and the verdict (the reasons are in the conclusion and figures/scorecard.csv)."""
+    return _card_table(_judged(claims.claims_for(r.experiment.name)))
 
 
 def conclusion(r: RunResult) -> Markdown:
-    """The chapter's conclusion, from the claims registry: counts per verdict and every claim that does
-    not reproduce cleanly, with its reason."""
-    card = claims.scorecard({r.experiment.name: r}, claims.claims_for(r.experiment.name))
-    return Markdown(_verdict_text(card))
+    """The chapter's verdicts from the claims registry: counts, and every claim that does not reproduce cleanly
+    with its reason."""
+    return Markdown(_verdict_text(_judged(claims.claims_for(r.experiment.name))))
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _verdict_text(card: pd.DataFrame) -> str:
     counts = claims.summary(card)
-    n = counts["not reproduced"]
-    text = (f"Of {len(card)} published claims checked here, {counts['reproduced']} reproduce, "
-            f"{counts['marginal']} {'is' if counts['marginal'] == 1 else 'are'} marginal and {n} "
-            f"{'does' if n == 1 else 'do'} not reproduce.")
+    checks = card[~card["evidence"]]
+    text = (f"Of {_plural(int(card['evidence'].sum()), 'distinct measurement', 'distinct measurements')} checked here, "
+            f"{counts['reproduced']} reproduce, {counts['marginal']} {'is' if counts['marginal'] == 1 else 'are'} marginal and "
+            f"{counts['not reproduced']} {'does' if counts['not reproduced'] == 1 else 'do'} not reproduce.")
+    if len(checks):
+        held = int((checks["verdict"] == "reproduced").sum())
+        text += (f" Besides these, {held} of {_plural(len(checks), 'sanity check', 'sanity checks')} by construction hold "
+                 "(results the method guarantees once a simpler fact holds; not counted as evidence).")
     misses = card[card["verdict"] != "reproduced"]
     if len(misses):
         text += " The exceptions:\n\n" + "\n".join(
-            f"- {row.mark} {row.experiment}: *{row.statement}* ({row.source}): {row.reason}." for row in misses.itertuples())
-    else:
-        text += " Every published number falls within the spread of our seeds, and every qualitative claim holds."
+            f"- {row.mark} {row.experiments}: *{row.statement}* ({row.sources}): {row.reason}." for row in misses.itertuples())
     return text
 
 
-STREAM_COLUMNS = {"ours_published_stream": "ours, original's stream", "mark_published_stream": "verdict, original's stream"}
+def rules_sentence() -> Markdown:
+    """The verdict rules, from the registry's own descriptions and constants."""
+    lo, hi = rules.SPREAD
+    kinds = "\n".join(f"- **{kind}**: {text}." for kind, text in claims.KINDS.items())
+    return Markdown(
+        f"Every rule gives *reproduced*, *marginal* or *not reproduced*. Tests reproduce at p ≥ {rules.P_REPRODUCED} and are "
+        f"marginal at p ≥ {rules.P_MARGINAL}; a number for one model is marginal if it lies within our seeds' full range; a "
+        f"rule on the median seed and our model is marginal when only one of the two holds. One just-noticeable difference "
+        f"is CIEDE2000 ΔE {population.JND}; a seed fails if its score is below {claims.FAILED_SCORE}; the target geometry puts "
+        f"pure red within {population.GEOMETRY_DEGREES:g}° of its anchor. A percentile window has a resolution: "
+        f"{rules.resolution(len(results.OLD_SEEDS))}, and {rules.resolution(len(experiments.get('2.4.1').seeds))}.\n\n" + kinds)
 
 
 def scorecard() -> Table:
     """Every claim, judged on our stream and, for the five sweeps, also on the original's (last two columns);
-    also written to figures/scorecard.csv and figures/scorecard.tex."""
-    card = claims.scorecard({name: load(name) for name in SWEEPS} | {name: load_single(name) for name in claims.SINGLE_SEED})
-    original = claims.scorecard({name: load(name, "published") for name in SWEEPS})
+    the full card (every statistic and reason) is also written to figures/scorecard.csv, the table to
+    figures/scorecard.tex."""
+    card = _judged(claims.CLAIMS)
+    original = _judged([c for c in claims.CLAIMS if c.experiment in experiments.SWEEPS
+                        and (not c.versus or c.versus[0] in experiments.SWEEPS)], "published")
     card["ours_published_stream"] = original["ours"].reindex(card.index)
     card["mark_published_stream"] = original["mark"].reindex(card.index).fillna("")
     out = figures.figures_dir()
     out.mkdir(parents=True, exist_ok=True)
     card.to_csv(out / "scorecard.csv")
-    columns = CARD_COLUMNS | STREAM_COLUMNS
-    formats = CARD_FORMATS | {STREAM_COLUMNS["ours_published_stream"]: "{:.3g}"}
-    frame = card.reset_index(drop=True)[list(columns)].rename(columns=columns)
-    tables.frame_latex(frame, out / "scorecard.tex", "Every published claim, judged", "tab:scorecard", formats)
-    table = _table(frame, formats)
+    table = _card_table(card, STREAM_COLUMNS)
+    tables.frame_latex(table.frame, out / "scorecard.tex", "Every published claim, judged", "tab:scorecard",
+                       CARD_FORMATS | {STREAM_COLUMNS["ours_published_stream"]: "{:.3g}"})
     table.card = card
     return table
+
+
+def scorecard_summary(table: Table) -> Markdown:
+    card = table.card
+    counts = claims.summary(card)
+    n, checks = int(card["evidence"].sum()), card[~card["evidence"]]
+    sweeps = card["experiment"].isin(experiments.SWEEPS)
+    return Markdown(
+        f"The registry holds {len(card)} claims, one per distinct measurement: {n} count as evidence and "
+        f"{len(checks)} are sanity checks by construction ({int((checks['verdict'] == 'reproduced').sum())} hold). Of the "
+        f"{n}, {counts['reproduced']} reproduce, {counts['marginal']} are marginal and {counts['not reproduced']} do not "
+        f"reproduce. {int(sweeps.sum())} claims concern the five sweeps, judged on their "
+        f"{len(experiments.get('2.4.1').seeds)} seeds; {int((~sweeps).sum())} concern the old single-seed notebooks, "
+        f"judged on our {len(results.OLD_SEEDS)} seeds of each.")
+
+
+def experiment_counts(table: Table) -> Table:
+    """Per experiment: evidence claims per verdict, and the sanity checks that hold."""
+    return _table(claims.by_experiment(table.card).reset_index(), {})
+
+
+def calibration_figure(table: Table) -> Image:
+    draws, stats_ = claims.calibration(table.card)
+    fig = figures.calibration(draws["percentile"].to_numpy(), rules.SPREAD)
+    figures.save(fig, "scorecard", "calibration")
+    return Image(filename=str(figures.figures_dir() / "scorecard" / "calibration.png"))
+
+
+def calibration_sentence(table: Table) -> Markdown:
+    """How many single draws fall outside our seeds' window, against chance, and which."""
+    draws, c = claims.calibration(table.card)
+    lo, hi = rules.SPREAD
+    out = draws[(draws["percentile"] < lo) | (draws["percentile"] > hi)]
+    listed = "; ".join(f"{row.experiment}: {row.statement} (our {row.percentile:.0f}th percentile)" for row in out.itertuples())
+    judgement = ("within what chance gives" if c["binomial_p"] >= rules.P_REPRODUCED else
+                 "more than chance gives" if c["outside"] > c["expected_outside"] else "fewer than chance gives")
+    return Markdown(
+        f"The old notebooks printed {c['n']} numbers for one unselected seed each. If our implementation is faithful, each is "
+        f"one more draw from our seeds' distribution and its percentile among them is uniform: about "
+        f"{c['expected_outside']:.1f} of {c['n']} should fall outside the {lo}th-{hi}th percentile window by chance. "
+        f"{c['outside']} do ({c['low']} below, {c['high']} above; binomial p = {c['binomial_p']:.2g}), {judgement}; a "
+        f"Kolmogorov-Smirnov test of uniformity gives p = {c['ks_p']:.2g} (approximate: with {len(results.OLD_SEEDS)} seeds the "
+        f"percentiles are coarse, and a notebook's maximum and median come from one model, so the draws are not independent)."
+        + (f" Outside the window: {listed}." if len(out) else ""))
+
+
+def not_checked_table() -> Table:
+    return _table(pd.DataFrame(claims.NOT_CHECKED, columns=["experiment", "published", "why not checked"]), {})
 
 
 def original_stream_table(r: RunResult) -> Table:
@@ -367,31 +381,12 @@ def original_stream_sentence(table: Table, r: RunResult) -> Markdown:
     return Markdown(text + ".")
 
 
-def rules_sentence() -> Markdown:
-    """The verdict rules, from the constants the registry judges with."""
-    lo, hi = claims.SPREAD
-    return Markdown(
-        f"A number published for a selected model *reproduces* if, widened by the precision it was printed with, it lies "
-        f"within our seeds' {lo}th to {hi}th percentile of the same quantity or matches our selected model's; it is "
-        "*marginal* if it lies within their full range; otherwise it does *not reproduce*. The analytic bounds "
-        f"({Fraction(suppression_bound())} and {Fraction(ablation_bound()).limit_denominator(100)}) are judged the same way. "
-        "A mean over seeds reproduces if ours lies within one published standard deviation (marginal within two); a "
-        f"standard deviation if an F-test of the two variances gives p ≥ {claims.P_REPRODUCED} (marginal p ≥ "
-        f"{claims.P_MARGINAL}). A colour claimed untouched (or damaged) must change by at most (more than) one "
-        f"just-noticeable difference, CIEDE2000 ΔE {population.JND}, between its true colour and its reconstruction; "
-        "the claim reproduces if it holds on our selected model and on most seeds.")
-
-
-def scorecard_summary(table: Table) -> Markdown:
-    return Markdown(_verdict_text(table.card))
-
-
 def red_decoding_table() -> Table:
     """What pure red decodes to under each variant of the five sweeps: our selected model, and over the seeds
     how often it lands nearer mid-grey (MSE 1/4 from red) than black (1/3), in CIEDE2000."""
     rows = []
     grey, black = np.full(3, 0.5), np.zeros(3)
-    for name in SWEEPS:
+    for name in experiments.SWEEPS:
         r = load(name)
         for variant in r.experiment.variants:
             decoded = r.population.xs(variant.name, level="variant")[["red_r", "red_g", "red_b"]].to_numpy()
@@ -492,7 +487,7 @@ STUDY_GROUP = {"labels": "cell_label", "fixed": "fixed", "concept": "concept"}
 
 
 @lru_cache(maxsize=None)
-@_collapse_told_in_text
+@results.collapse_told_in_text
 def study(name: str) -> pd.DataFrame:
     """Every cell of a study on 60 seeds (trained, or loaded from the cache), one row per seed."""
     df = studies.study_table(name)

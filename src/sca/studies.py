@@ -21,6 +21,7 @@ import torch
 from . import experiments
 from .cache import atomic_write, cache_dir
 from .data import Label
+from .population import GEOMETRY_DEGREES
 from .experiments import Experiment, Variant
 from .interventions import Suppression
 from .schedule import load_schedule
@@ -33,7 +34,6 @@ SWEEPS = ("2.4.1", "2.9.1")  # the anchored and the isolated design
 SELECTIVE_VARIANT = {"2.4.1": "suppression", "2.9.1": "ablated"}  # the intervention each design is judged by
 LABEL_FACTORS = (0.0, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0, 4.0)
 VIBRANT_FACTORS = (0.0, 1 / 4, 4.0)
-GEOMETRY_DEGREES = 15.0  # a seed's geometry is right if the pure concept colour encodes within this angle of its anchor
 
 
 @dataclass(frozen=True)

@@ -154,11 +154,12 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
         return evaluate_run(experiment, train(experiment, seeds, stream=stream, progress=progress), progress, show)
     # Two levels: training, keyed by what determines it (so experiments that train the same model, such as
     # 2.4, 2.6 and 2.7, share one entry); and its evaluation, keyed also by the whole config and the
-    # package's source (so editing evaluation re-evaluates, and editing the book neither).
+    # package's evaluation sources (so editing evaluation re-evaluates, and editing claims, figures or the book
+    # neither).
     key = run_key(experiment, seeds, stream)
     trained = lambda: cached(cache_dir() / f"train-{key[:24]}.pt", key,
                              lambda: train(experiment, seeds, stream=stream, progress=progress))
-    eval_key = hashlib.sha256("\0".join([key, repr(experiment), repr(show), package_digest()]).encode()).hexdigest()
+    eval_key = hashlib.sha256("\0".join([key, repr(experiment), repr(show), package_digest(evaluation_only=True)]).encode()).hexdigest()
     return cached(cache_dir() / f"eval-{experiment.name}-{eval_key[:24]}.pt", eval_key,
                   lambda: evaluate_run(experiment, trained(), progress, show))
 
