@@ -210,7 +210,7 @@ def test_calibration():
 
 
 def test_resolution():
-    assert "1.9th to the 19.1th" in rules.resolution(20)
+    assert "from position 1.95 to 19.05 of the 20 sorted values" in rules.resolution(20)
 
 
 # --- every claim, on the book's runs ----------------------------------------------------------------------

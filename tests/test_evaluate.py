@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from scipy import stats
 
 from sca.evaluate import ablation_bound, named_color_table, pareto_front, pearson_r, predictor, select, suppression_bound
@@ -73,3 +74,30 @@ def test_the_seed_table_is_the_same_in_one_process_and_split_over_workers(short_
     split = population.seed_table(short_experiment, result.model, result.seeds, True)
     assert split.index.equals(one.index) and split.columns.equals(one.columns)
     assert np.array_equal(split.to_numpy(), one.to_numpy(), equal_nan=True)
+
+
+@torch.no_grad()
+def test_the_seed_tables_geometry_and_lightness_follow_their_formulas(small_run):
+    """zc: the named colour's baseline latent dotted with the suppression direction; red_anchor_deg and
+    red_on_anchor: pure red's angle from its anchor, and whether red is the named colour nearest it; dL: CIELAB
+    lightness of the reconstruction minus the true colour's."""
+    from skimage.color import rgb2lab
+
+    from sca import colors
+
+    r = small_run
+    named = colors.named_colors()
+    rgb = np.array(named["rgb"].tolist())
+    model = r.train.model.eval()  # outputs clamped to [0, 1], as evaluated
+    out = model(torch.tensor(rgb, dtype=torch.float32))
+    z, recon = out.z.double().numpy(), out.recon.double().numpy()  # [S, 17, K], [S, 17, 3]
+    c = np.array(r.experiment.variant("suppression").intervention.direction)
+    sup, base = (r.population.xs(v, level="variant") for v in ("suppression", "baseline"))
+    red = list(named["name"]).index("red")
+    assert np.allclose(sup[[f"zc:{n}" for n in named["name"]]].to_numpy(), z @ c, atol=1e-6)
+    assert base["zc:red"].isna().all()  # the baseline acts on nothing
+    cos = (z @ c) / np.linalg.norm(z, axis=-1)
+    assert np.allclose(base["red_anchor_deg"], np.degrees(np.arccos(cos[:, red])), atol=1e-3)
+    assert np.array_equal(base["red_on_anchor"], (cos.argmax(-1) == red).astype(float))
+    dl = rgb2lab(recon)[..., 0] - rgb2lab(np.broadcast_to(rgb, recon.shape))[..., 0]
+    assert np.allclose(base[[f"dL:{n}" for n in named["name"]]].to_numpy(), dl, atol=1e-3)

@@ -96,3 +96,12 @@ def test_save_writes_png_and_pdf(small_run, tmp_path, monkeypatch):
 def test_out_of_range_dims_raise(small_run):
     with pytest.raises(IndexError, match="out of range"):
         figures.latent_figure(small_run.variants["baseline"], [(1, 0, 7)])
+
+
+def test_calibration_marks_the_draws_outside_the_window():
+    pct = np.r_[np.linspace(10, 90, 18), 1.0, 99.0]
+    fig = figures.calibration(pct, (5, 95))
+    hist, qq = fig.axes
+    assert sum(p.get_height() for p in hist.patches) == len(pct)
+    inside, outside = (c for c in qq.collections if isinstance(c, PathCollection))
+    assert len(inside.get_offsets()) == 18 and len(outside.get_offsets()) == 2

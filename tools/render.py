@@ -204,7 +204,8 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
                     cap = str(opts.get("tbl-cap", ""))
                     caption_html = f'<p class="table-caption"><strong>{tag}</strong>: {html.escape(cap)}</p>'
                     caption_tex = f"\\caption{{{latex_escape(cap)}}}\\label{{{label}}}\n"
-                parts.append(raw("html", f'<div class="table-wrap" id="{label}">{caption_html}{data["text/html"]}</div>'))
+                wide = " column-page" if str(opts.get("column", "")).startswith(("page", "screen")) else ""  # Quarto's `column: page`
+                parts.append(raw("html", f'<div class="table-wrap{wide}" id="{label}">{caption_html}{data["text/html"]}</div>'))
                 latex = data.get("text/latex") or "\\begin{verbatim}\n" + data.get("text/plain", "") + "\n\\end{verbatim}"
                 parts.append(raw("latex", "\\begin{table}[htbp]\\centering\\small\n" + caption_tex +
                                  "\\begin{adjustbox}{max width=\\linewidth}\n" + latex.strip() + "\n\\end{adjustbox}\n\\end{table}"))

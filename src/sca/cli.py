@@ -51,8 +51,9 @@ MAX_SEEDS = 1_000_000  # parsing stops here; whether the machine can train them 
 
 
 def _list(_args) -> int:
+    width = max(map(len, experiments.EXPERIMENTS))
     for exp in experiments.EXPERIMENTS.values():
-        print(f"{exp.name:<8} {exp.title}  ({len(exp.seeds)} seed{'s' if len(exp.seeds) > 1 else ''})")
+        print(f"{exp.name:<{width}} {exp.title}  ({len(exp.seeds)} seed{'s' if len(exp.seeds) > 1 else ''})")
     return 0
 
 

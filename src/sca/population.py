@@ -77,7 +77,7 @@ def _seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int
     red_deg = (np.degrees(np.arccos(np.clip(_cosine(z0[:, -1], anchor), -1, 1))) if anchor is not None
                else np.full(len(seeds), np.nan))
     # the target geometry: of the named colours' latents, red's is the one nearest the anchor
-    on_anchor = (_cosine(z0[:, :len(rgb)], anchor).argmax(-1) == names.index("red") if anchor is not None
+    on_anchor = ((_cosine(z0[:, :len(rgb)], anchor).argmax(-1) == names.index("red")).astype(float) if anchor is not None
                  else np.full(len(seeds), np.nan))
     frames = []
     for variant in experiment.all_variants:

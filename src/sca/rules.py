@@ -65,7 +65,7 @@ def percentile(sample: np.ndarray, value: float) -> float:
 def resolution(n: int) -> str:
     """What the SPREAD window is in sorted seeds, for n seeds (numpy's linear interpolation)."""
     lo, hi = (1 + (n - 1) * q / 100 for q in SPREAD)
-    return f"with {n} seeds the {SPREAD[0]}th-{SPREAD[1]}th percentile window runs from the {lo:.1f}th to the {hi:.1f}th of the sorted values"
+    return f"with {n} seeds the {SPREAD[0]}th-{SPREAD[1]}th percentile window runs from position {lo:.2f} to {hi:.2f} of the {n} sorted values"
 
 
 def within_seeds(x: np.ndarray, ours: float, published: float, precision: float) -> Judgement:
