@@ -1,223 +1,26 @@
-"""Every published number and conclusion of experiments 2.2-2.10.1, keyed by what it measures, and the rule
-that judges it (`rules`).
+"""Every published number and conclusion of experiments 2.2-2.10.1 as a `Claim` (one per measurement), the
+scorecard that judges them all, and what is published but not checked.
 
-One measurement, one claim: a claim's key names the trained model, the variant and the quantity, so that a
-number printed by several sources (the paper and a notebook; 2.4, 2.6 and 2.7, which train one model; pruning,
-which equals ablation) is one claim showing every source. Where the sources' values differ beyond the coarser
-one's printed precision, the paper's value decides; where they agree, the more precise one does.
-
-The kinds, each judged like with like (`KINDS` says how):
+The sources are the paper's Tables 1, C.5.1 and C.5.2 (every row of their LaTeX, with baselines), its text,
+the redux notebooks' describe() tables and correlation prints, and the old notebooks' printed errors and
+stated conclusions (`reference`); the road from 2.2 to 2.10 is a chain of comparisons over seeds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from . import experiments, reference, rules
-from .cache import run_key
+from .claim import (EVIDENCE, FAILED_SCORE, KINDS, N_PUBLISHED, RULES, SOURCE_PRECISION, VARIANT_LABEL, Claim, Source,
+                    merge, model_of, new_claim, variant_identity)
 from .evaluate import ablation_bound, suppression_bound
-from .population import GEOMETRY_DEGREES, JND, intervention_direction, values
-from .stream import TorchStream
+from .population import intervention_direction
 from .sweep import RunResult
 
-KINDS = {
-    "selected": "a number published for one model (a sweep's selected model, or the one seed an old notebook trained), "
-                "placed among our seeds: reproduced if it overlaps their 5th-95th percentile window or matches our model",
-    "bound": "an analytic reference value for red's error, judged as a selected-model number",
-    "zero": "a number printed as zero: the median seed's |value| and our model's within the printed precision",
-    "untouched": "a colour said to be untouched: its perceptual change (CIEDE2000 ΔE) within one just-noticeable "
-                 "difference on the median seed and our model",
-    "damaged": "a colour said to be damaged: its ΔE change above one just-noticeable difference on the median seed and our model",
-    "mean": "a mean over seeds: Welch's t-test from both sides' mean, standard deviation and count",
-    "spread": "a standard deviation over seeds: the F-test of the two variances",
-    "extreme": "a minimum or maximum over seeds: a rank test of how many of our seeds lie beyond it",
-    "count": "a number of seeds (failed, or without the target geometry): Fisher's exact test",
-    "construction": "a result the method guarantees once a simpler fact holds, judged as that fact; a sanity check, "
-                    "not counted as evidence",
-    "comparison": "two experiments or variants over their seeds: the ratio or difference of medians with its 95% "
-                  "interval, and a rank test",
-}
-__doc__ += "\n".join(f"- **{k}**: {v}." for k, v in KINDS.items())
-EVIDENCE = tuple(k for k in KINDS if k != "construction")
-RULES = {"selected": "percentile window", "bound": "percentile window", "zero": "median seed and model within precision",
-         "untouched": "median seed and model within one JND", "damaged": "median seed and model beyond one JND",
-         "mean": "Welch t-test", "spread": "F-test", "extreme": "rank test of the extreme", "count": "Fisher exact test",
-         "construction": "the guaranteeing fact on model and most seeds", "comparison": "effect with bootstrap interval, rank test"}
-VARIANT_LABEL = {"baseline": "of the baseline", "suppression": "under suppression", "repulsion": "under repulsion",
-                 "ablated": "under weight ablation", "pruned": "under pruning"}
-SOURCE_PRECISION = 5e-10  # the LaTeX sources and notebook tables print nine decimals
-FAILED_SCORE = 0.5  # a seed fails if its intervention's error follows its predictor with R² below this
-N_PUBLISHED = 60  # seeds behind every published sweep statistic
-
-
-@dataclass(frozen=True)
-class Source:
-    """Who printed it, and what: a value (None for a conclusion in words) and, for a mean, its standard deviation."""
-
-    name: str
-    value: float | None = None
-    std: float | None = None
-    precision: float = 0.0
-
-    def __str__(self) -> str:
-        if self.value is None:
-            return self.name
-        return f"{self.name}: {self.value:.6g}" + (f" ± {self.std:.4g}" if self.std is not None else "")
-
-
-@dataclass(frozen=True)
-class Claim:
-    key: str  # experiment/variant/quantity of the first experiment that reports it
-    experiment: str  # the experiment whose runs judge it
-    statement: str
-    kind: str  # one of KINDS
-    sources: tuple[Source, ...]
-    variant: str = ""
-    column: str = ""  # population column (mse:, dmse:, dde:, zc:<colour>, r2, max_mse, ...) or runs column
-    statistic: str = ""  # mean, std, min, max; count: "failed" or "geometry"
-    tolerance: float = 0.0  # zero / untouched / damaged
-    versus: tuple[str, str, str] = ()  # comparison: (experiment, variant, column) of B
-    direction: str = ""  # comparison: less, greater, similar
-    factor: float = 1.0
-    margin: float = 0.0
-    paired: bool = False
-    scale: str = "ratio"
-    experiments: tuple[str, ...] = ()  # every experiment that reports it (whose chapters show it)
-    single_draw: bool = False  # one unselected seed's number (the old notebooks): a draw from our distribution
-    sign: float = 1.0  # damaged: -1 where the claim is a decrease (darker)
-    measure: str = ""  # comparison: the measure chosen for the original's words, and why
-    identity: tuple = field(default=(), compare=False, repr=False)  # what is measured, for merging
-
-    @property
-    def deciding(self) -> Source:
-        return decide(self.sources)
-
-    @property
-    def published(self) -> float | None:
-        return self.deciding.value
-
-    @property
-    def evidence(self) -> bool:
-        return self.kind in EVIDENCE
-
-    def judge(self, results: dict[str, RunResult]) -> rules.Judgement:
-        r = results[self.experiment]
-        src = self.deciding
-        if self.kind == "comparison":
-            other = results[self.versus[0]]
-            return rules.compare(_seeds(r, self.variant, self.column), _seeds(other, *self.versus[1:]), self.direction,
-                                 self.factor, self.paired or self.versus[0] == self.experiment, self.scale, self.margin)
-        if self.kind in ("mean", "spread", "extreme"):
-            x = r.runs[self.column]
-            if self.column.startswith("val_"):  # collapses are a claim of their own
-                x = x[~x.index.isin(r.train.collapsed)]
-            x = x.to_numpy(float)
-            if self.kind == "mean":
-                return rules.welch(x, src.value, src.std, N_PUBLISHED, src.precision)
-            if self.kind == "spread":
-                return rules.f_test(x, src.value, N_PUBLISHED, src.precision)
-            return rules.extreme(x, src.value, self.statistic, N_PUBLISHED, src.precision)
-        if self.kind == "count":
-            if self.statistic == "failed":
-                k, what = int((r.runs["score"] < FAILED_SCORE).sum()), f"score below {FAILED_SCORE}"
-            elif self.statistic == "collapsed":
-                k, what = len(r.train.collapsed), "collapse (validation error at least half a constant colour's)"
-            else:
-                on = values(r.population, "baseline", "red_on_anchor").astype(bool)
-                deg = values(r.population, "baseline", "red_anchor_deg")
-                k = int((~on).sum())
-                what = (f"have a colour other than red nearest the anchor (pure red lies a median {deg.median():.0f}° from "
-                        f"it, beyond {GEOMETRY_DEGREES:g}° on {int((deg > GEOMETRY_DEGREES).sum())} seeds)")
-            return rules.count(k, len(r.runs), int(src.value), N_PUBLISHED, what)
-        seeds = self.sign * values(r.population, self.variant, self.column)
-        ours = float(seeds[r.selected_seed])
-        if self.kind in ("selected", "bound"):
-            return rules.within_seeds(seeds, ours, src.value, src.precision)
-        if self.kind == "zero":
-            return rules.central(seeds, ours, self.tolerance, "zero", "change" if self.column.startswith("d") else "error")
-        if self.kind in ("untouched", "damaged"):
-            what = "lightness change ΔL*" + (" (negated: darker)" if self.sign < 0 else "") if self.column.startswith("dL:") else "ΔE change"
-            return rules.central(seeds, ours, JND, "zero" if self.kind == "untouched" else "large", what)
-        if self.kind == "construction":
-            return rules.construction(seeds, ours, "its latent faces away from the direction acted on")
-        raise ValueError(f"{self.key}: unknown kind {self.kind!r}")
-
-
-def _seeds(r: RunResult, variant: str, column: str) -> np.ndarray:
-    return (r.runs[column] if variant == "runs" else values(r.population, variant, column)).to_numpy(float)
-
-
-def decide(sources: tuple[Source, ...]) -> Source:
-    """The value that judges: where the numbers agree within the coarser one's precision, the most precise;
-    where they differ, the paper's."""
-    numbers = [s for s in sources if s.value is not None]
-    if not numbers:
-        return sources[0]
-    coarse = max(s.precision for s in numbers)
-    if all(abs(s.value - numbers[0].value) <= coarse for s in numbers):
-        return min(numbers, key=lambda s: s.precision)
-    return next((s for s in numbers if s.name.startswith("paper")), numbers[0])
-
-
-# --- what is measured ---------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=None)
-def model_of(name: str) -> str:
-    """The first experiment that trains the same model as `name` (2.6 and 2.7 train 2.4's)."""
-    key = run_key(experiments.get(name), (0,), TorchStream())
-    return next(n for n in experiments.EXPERIMENTS if run_key(experiments.get(n), (0,), TorchStream()) == key)
-
-
-@lru_cache(maxsize=None)
-def label_stream_of(name: str, label: str) -> str:
-    """The first experiment whose `label` counts come from the same draws as `name`'s: the same data config
-    (label probabilities) and the same steps at which a regularizer reading that label has a non-zero weight
-    (the counts run only then). 2.9.1 and 2.10.1 share theirs."""
-    def stream(n: str) -> tuple:
-        exp = experiments.get(n)
-        _, _, weights = exp.training_schedule()
-        on = [weights[r.name] != 0 for r in exp.regularizers if label in r.labels]
-        return repr(exp.data), np.any(on, axis=0).tobytes() if on else b""
-    return next(n for n in experiments.EXPERIMENTS if label in experiments.get(n).data.labels and stream(n) == stream(name))
-
-
-def variant_identity(name: str, variant: str) -> tuple:
-    """What a variant does, with pruning read as ablation of the same dims (it gives the same outputs on every
-    seed: tested), so that the two are one measurement."""
-    if variant in ("baseline", "runs", ""):
-        return (variant,)
-    v = experiments.get(name).variant(variant)
-    surgery = ("ablate", v.surgery[1]) if v.surgery else None
-    return (repr(v.intervention), surgery, v.metric, v.power, v.hue)
-
-
-def _claim(exp: str, statement: str, kind: str, source: Source, variant: str = "", column: str = "", **kw) -> Claim:
-    quantity = column + (f"/{kw['statistic']}" if kw.get("statistic") else "")
-    model = label_stream_of(exp, column.removeprefix("labels_")) if column.startswith("labels_") else model_of(exp)
-    identity = kw.pop("identity", None) or (model, variant_identity(exp, variant), quantity)
-    return Claim(f"{exp}/{variant}/{quantity}" if variant else f"{exp}/{quantity}", exp, statement, kind, (source,),
-                 variant, column, experiments=(exp,), identity=identity, **kw)
-
-
-def merge(claims: list[Claim]) -> list[Claim]:
-    """One claim per measurement: every source and experiment of claims with the same identity, the first
-    claim's statement; a number decides over words (a conclusion joins the number it describes)."""
-    groups: dict[tuple, list[Claim]] = {}
-    for c in claims:
-        groups.setdefault(c.identity, []).append(c)
-    out = []
-    for group in groups.values():
-        numeric = [c for c in group if any(s.value is not None for s in c.sources)]
-        first = (numeric or group)[0]
-        sources = tuple(dict.fromkeys(s for c in group for s in c.sources))
-        exps = tuple(dict.fromkeys(e for c in group for e in c.experiments))
-        out.append(replace(first, sources=sources, experiments=exps))
-    return out
-
+__all__ = ["CLAIMS", "EVIDENCE", "FAILED_SCORE", "KINDS", "NOT_CHECKED", "RULES", "Claim", "Source", "by_experiment",
+           "calibration", "claims_for", "scorecard", "summary"]
 
 # --- the paper's and the redux notebooks' sweeps ---------------------------------------------------------
 
@@ -236,14 +39,14 @@ def _table(exp: str, variant: str, column: str, table: dict[str, float], source:
         if value == 0 and guaranteed:
             out.append(_construction(exp, variant, colour, src))
         elif abs(value) <= precision and (shown or column == "dmse"):  # a change printed as none
-            out.append(_claim(exp, what, "zero", src, variant, f"{column}:{colour}", tolerance=precision))
+            out.append(new_claim(exp, what, "zero", src, variant, f"{column}:{colour}", tolerance=precision))
         else:
-            out.append(_claim(exp, what, "selected", src, variant, f"{column}:{colour}"))
+            out.append(new_claim(exp, what, "selected", src, variant, f"{column}:{colour}"))
     return out
 
 
 def _construction(exp: str, variant: str, colour: str, source: Source) -> Claim:
-    return _claim(exp, f"{colour} is exactly untouched {VARIANT_LABEL[variant]}: its latent faces away from the direction "
+    return new_claim(exp, f"{colour} is exactly untouched {VARIANT_LABEL[variant]}: its latent faces away from the direction "
                   "acted on (z·c ≤ 0), where the intervention is the identity", "construction", source, variant, f"zc:{colour}")
 
 
@@ -254,7 +57,7 @@ def _words(exp: str, variant: str, colour: str, expect: str, source: str) -> Cla
         return _construction(exp, variant, colour, Source(source))
     identity = (model_of(exp), variant_identity(exp, variant), f"dmse:{colour}")
     state = "is untouched" if expect == "untouched" else "is damaged"
-    return _claim(exp, f"{colour} {state} {VARIANT_LABEL[variant]}", expect, Source(source), variant, f"dde:{colour}",
+    return new_claim(exp, f"{colour} {state} {VARIANT_LABEL[variant]}", expect, Source(source), variant, f"dde:{colour}",
                   identity=identity)
 
 
@@ -273,13 +76,13 @@ def sweep_claims() -> list[Claim]:
         red, cyan, _ = reference.HEADLINE["2.10.1"][variant]
         out += _table("2.10.1", variant, "dmse", {"red": red, "cyan": cyan}, "NB 2.10.1 table", False)
     for exp, variant, value, source in reference.R2_SOURCES:
-        out.append(_claim(exp, f"error follows its predictor with R² {value:.2f} {VARIANT_LABEL[variant]}", "selected",
+        out.append(new_claim(exp, f"error follows its predictor with R² {value:.2f} {VARIANT_LABEL[variant]}", "selected",
                           Source(source, value, precision=0.005), variant, "r2"))
     # An analytic value is a second claim about red's Δ (what theory predicts), not a second printing of it.
     out += [
-        _claim("2.4.1", "suppressed red's error approaches 1/4 (red decoded as mid-grey)", "bound",
+        new_claim("2.4.1", "suppressed red's error approaches 1/4 (red decoded as mid-grey)", "bound",
                Source("paper §3.2", suppression_bound()), "suppression", "dmse:red", statistic="bound"),
-        _claim("2.9.1", "ablated red's error approaches 1/3 (red decoded as a random colour)", "bound",
+        new_claim("2.9.1", "ablated red's error approaches 1/3 (red decoded as a random colour)", "bound",
                Source("paper §3.3", ablation_bound()), "ablated", "dmse:red", statistic="bound"),
     ]
     out += _statistics()
@@ -314,24 +117,24 @@ def _statistics() -> list[Claim]:
                 pm, ps = reference.PAPER_STATS[(exp, column)]
                 scale = 0.005 if column == "score" else 0.5
                 mean_src.insert(0, Source(f"paper §3 ({exp})", pm, ps, precision=scale))
-            mean_claim = _claim(exp, f"mean {what} over 60 seeds is {mean:.4g}", "mean", mean_src[0], "runs", column, statistic="mean")
+            mean_claim = new_claim(exp, f"mean {what} over {N_PUBLISHED} seeds is {mean:.4g}", "mean", mean_src[0], "runs", column, statistic="mean")
             out.append(replace(mean_claim, sources=tuple(mean_src)))
-            out.append(_claim(exp, f"{what} has standard deviation {std:.4g} over 60 seeds", "spread",
+            out.append(new_claim(exp, f"{what} has standard deviation {std:.4g} over {N_PUBLISHED} seeds", "spread",
                               Source(nb, std, precision=0.5e-4), "runs", column, statistic="std"))
             for which, value in (("min", lo), ("max", hi)):
-                out.append(_claim(exp, f"the {which}imum {what} over 60 seeds is {value:.4g}", "extreme",
+                out.append(new_claim(exp, f"the {which}imum {what} over {N_PUBLISHED} seeds is {value:.4g}", "extreme",
                                   Source(nb, value, precision=prec), "runs", column, statistic=which))
         lo = stat["score"][0]
         if lo >= FAILED_SCORE:
-            out.append(_claim(exp, f"no seed of 60 fails (score below {FAILED_SCORE}): the published minimum is {lo:.4g}",
+            out.append(new_claim(exp, f"no seed of {N_PUBLISHED} fails (score below {FAILED_SCORE}): the published minimum is {lo:.4g}",
                               "count", Source(f"NB {exp} describe() minimum", 0), "runs", "score", statistic="failed"))
         if "val_recon" in stat or exp == "2.4.1":
-            out.append(_claim(exp, "no seed of 60 collapses: the published validation error stays far below a constant "
+            out.append(new_claim(exp, f"no seed of {N_PUBLISHED} collapses: the published validation error stays far below a constant "
                               "colour's", "count", Source(f"NB {exp} describe() maximum of val_recon" if "val_recon" in stat
                                                            else f"NB {exp} (val_recon at most 0.0001)", 0),
                               "runs", "val_recon", statistic="collapsed"))
     for exp in reference.TARGET_GEOMETRY:
-        out.append(_claim(exp, "all 60 runs produce the target geometry: red's latent, of the 17 named colours', is the one "
+        out.append(new_claim(exp, "all 60 runs produce the target geometry: red's latent, of the named colours', is the one "
                           "nearest its anchor", "count", Source("paper §3.1", 0), "baseline", "red_on_anchor", statistic="geometry"))
     return out
 
@@ -341,7 +144,7 @@ def _hue_removal_lightness() -> list[Claim]:
     CIELAB lightness change of each, over one just-noticeable difference (ΔL* of 2.3) in the stated sense."""
     out = []
     for colour, sign in (("red", -1), ("green", -1), ("blue", -1), ("yellow", 1), ("cyan", 1), ("magenta", 1)):
-        out.append(_claim("2.7.1", f"{colour} reconstructs {'darker' if sign < 0 else 'brighter'} under weight ablation",
+        out.append(new_claim("2.7.1", f"{colour} reconstructs {'darker' if sign < 0 else 'brighter'} under weight ablation",
                           "damaged", Source("paper App. C.5.2"), "ablated", f"dL:{colour}", sign=float(sign)))
     return out
 
@@ -362,7 +165,7 @@ def old_claims() -> list[Claim]:
         for variant, (mx, med) in printed.items():
             for stat, value in (("max", mx), ("median", med)):
                 if value is not None:
-                    out.append(_claim(exp, f"{stat} per-colour error {VARIANT_LABEL[variant]} is {value:g}", "selected",
+                    out.append(new_claim(exp, f"{stat} per-colour error {VARIANT_LABEL[variant]} is {value:g}", "selected",
                                       Source(f"NB {exp.removesuffix('-sigmoid')}", value, precision=half_unit(value)),
                                       variant, f"{stat}_mse", single_draw=True))
     out += [
