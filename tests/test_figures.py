@@ -105,3 +105,21 @@ def test_calibration_marks_the_draws_outside_the_window():
     assert sum(p.get_height() for p in hist.patches) == len(pct)
     inside, outside = (c for c in qq.collections if isinstance(c, PathCollection))
     assert len(inside.get_offsets()) == 18 and len(outside.get_offsets()) == 2
+
+
+def test_road_has_a_row_per_experiment_in_order():
+    import pandas as pd
+
+    df = pd.DataFrame({"experiment": ["a"] * 5 + ["b"] * 5, "red": np.linspace(0.1, 0.3, 10),
+                       "off_target": np.r_[np.zeros(5), np.full(5, 0.2)]})
+    fig = figures.road(df, {"a": "a suppression"})
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_yticklabels()] == ["a suppression", "b"]
+    assert right.get_xscale() == "log"
+
+
+def test_comparisons_draw_one_panel_per_claim():
+    panels = [{"title": "t", "labels": ["x", "y"], "samples": [np.ones(5), np.full(5, 2.0)], "log": True},
+              {"title": "u", "labels": ["x", "y"], "samples": [np.ones(3), np.zeros(3)], "log": False}]
+    fig = figures.comparisons(panels)
+    assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log" and fig.axes[0].get_title(loc="left") == "t"

@@ -105,9 +105,9 @@ class Claim:
         r = results[self.experiment]
         src = self.deciding
         if self.kind == "comparison":
-            other = results[self.versus[0]]
-            return rules.compare(_seeds(r, self.variant, self.column), _seeds(other, *self.versus[1:]), self.direction,
-                                 self.factor, self.paired or self.versus[0] == self.experiment, self.scale, self.margin)
+            a, b = self.samples(results)
+            return rules.compare(a, b, self.direction, self.factor, self.paired or self.versus[0] == self.experiment,
+                                 self.scale, self.margin)
         if self.kind in ("mean", "spread", "extreme"):
             x = r.runs[self.column]
             if self.column.startswith("val_"):  # collapses are a claim of their own
@@ -142,6 +142,11 @@ class Claim:
         if self.kind == "construction":
             return rules.construction(seeds, ours, "its latent faces away from the direction acted on")
         raise ValueError(f"{self.key}: unknown kind {self.kind!r}")
+
+    def samples(self, results: dict[str, RunResult]) -> tuple[np.ndarray, np.ndarray]:
+        """A comparison's two sets of seeds: this experiment's and the one it is compared with."""
+        return (_seeds(results[self.experiment], self.variant, self.column),
+                _seeds(results[self.versus[0]], *self.versus[1:]))
 
 
 def _seeds(r: RunResult, variant: str, column: str) -> np.ndarray:

@@ -447,3 +447,47 @@ def calibration(percentiles: np.ndarray, window: tuple[float, float]) -> Figure:
     qq.set(xlim=(0, 100), ylim=(-2, 102), xlabel="uniform quantile (%)", ylabel="percentile among our seeds")
     qq.legend(loc="upper left", fontsize="small")
     return fig
+
+
+@styled
+def road(df, labels: dict[str, str] | None = None) -> Figure:
+    """The road at a glance: one row per experiment (top to bottom in book order), box plots over seeds of red's
+    change in error under the chapter's intervention (left) and the worst change of a colour with no similarity
+    to red (right), on a shared log scale, so a design that removes red cleanly has a high left box and a low right one."""
+    names = list(dict.fromkeys(df["experiment"]))
+    fig = Figure(figsize=(7.2, 0.9 + 0.32 * len(names)), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True, sharex=True)
+    floor = 1e-6
+    for ax, column, title in zip(axes, ("red", "off_target"), ("red's Δ MSE", "worst off-target Δ MSE")):
+        data = [np.clip(df.loc[df["experiment"] == n, column].to_numpy(float), floor, None) for n in names]
+        ax.boxplot(data, orientation="horizontal", widths=0.6, showfliers=False, medianprops=dict(color="black"),
+                   boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+        for i, values in enumerate(data, start=1):
+            jitter = i + 0.15 * np.random.default_rng(i).uniform(-1, 1, len(values))
+            ax.scatter(values, jitter, s=3, color="#D55E00" if column == "red" else "#0072B2", alpha=0.5, linewidths=0)
+        ax.set_xscale("log")
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel(f"change from the seed's baseline (clipped at {floor:g})")
+    axes[0].set_yticks(range(1, len(names) + 1), [(labels or {}).get(n, n) for n in names], fontsize="small")
+    axes[0].invert_yaxis()
+    return fig
+
+
+@styled
+def comparisons(panels: Sequence[dict]) -> Figure:
+    """Comparisons over seeds, one panel each: two box plots with every seed as a dot. A panel is a dict with
+    `title`, `labels` (two), `samples` (two arrays) and `log` (a log axis for errors spanning decades)."""
+    fig = Figure(figsize=(7.2, 0.6 + 1.15 * len(panels)), layout="constrained")
+    for ax, panel in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels):
+        data = [np.asarray(x, dtype=float) for x in panel["samples"]]
+        ax.boxplot(data, orientation="horizontal", widths=0.6, showfliers=False, medianprops=dict(color="black"),
+                   boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+        for i, (values, colour) in enumerate(zip(data, ("#D55E00", "#0072B2")), start=1):
+            jitter = i + 0.15 * np.random.default_rng(i).uniform(-1, 1, len(values))
+            ax.scatter(values, jitter, s=5, color=colour, alpha=0.6, linewidths=0)
+        if panel.get("log"):
+            ax.set_xscale("log")
+        ax.set_yticks([1, 2], panel["labels"], fontsize="small")
+        ax.invert_yaxis()
+        ax.set_title(panel["title"], fontsize="medium", loc="left")
+    return fig

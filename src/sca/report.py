@@ -14,9 +14,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from IPython.display import Image, Markdown
-from scipy import stats
 
-from . import claims, colors, experiments, figures, population, reference, results, rules, studies, tables
+from . import analysis, claims, colors, experiments, figures, population, reference, results, rules, studies, tables
 from .evaluate import ablation_bound, suppression_bound
 from .interventions import Suppression
 from .schedule import load_schedule
@@ -195,11 +194,30 @@ def spread_sentence(r: RunResult) -> Markdown:
                     "fall as follows: " + "; ".join(parts) + ".")
 
 
+COLUMN_LABEL = {"mse:red": "red's error", "median_mse": "median colour's error", "max_mse": "maximum error",
+                "r2": "R²", "dmse:red": "red's Δ"}
+
+
+def _comparison_claims(r: RunResult) -> list[claims.Claim]:
+    return [c for c in claims.claims_for(r.experiment.name) if c.kind == "comparison" and c.experiment == r.experiment.name]
+
+
+def comparison_figure(r: RunResult) -> Image:
+    """This experiment's comparisons, one panel each: the two sets of seeds side by side."""
+    panels = []
+    for c in _comparison_claims(r):
+        a, b = c.samples({n: load(n) for n in (c.experiment, c.versus[0])})
+        name = lambda exp, variant, column: f"{exp} {VARIANT_LABEL.get(variant, variant)}: {COLUMN_LABEL.get(column, column)}"
+        panels.append({"title": c.statement, "labels": [name(c.experiment, c.variant, c.column), name(*c.versus)],
+                       "samples": [a, b], "log": c.scale == "ratio"})
+    return _show(figures.comparisons(panels), r, "comparisons")
+
+
 def comparisons(r: RunResult) -> Markdown:
     """This experiment's comparisons with the experiments before it (the registry's comparison claims), one
     paragraph each: the claim, the measure, our effect with its interval and test, and the verdict."""
-    cs = [c for c in claims.claims_for(r.experiment.name) if c.kind == "comparison" and c.experiment == r.experiment.name]
-    card = claims.scorecard(load_all(), cs)
+    cs = _comparison_claims(r)
+    card = _judged(cs)
     paragraphs = [f"{row.mark} *{row.statement}* ({row.sources}; measured as {c.measure}): {row.reason}, so the claim "
                   f"**{'is' if row.verdict == 'reproduced' else 'is only marginally' if row.verdict == 'marginal' else 'is not'} "
                   f"reproduced**." for c, row in zip(cs, card.itertuples())]
@@ -350,25 +368,28 @@ def original_stream_table(r: RunResult) -> Table:
     rows = []
     for metric, published in reference.SWEEP_STATS[name].items():
         for stat, value in zip(("min", "max", "mean", "std"), published):
-            rows.append({"what": f"{metric} {stat}", "published": value, "ours": float(p.runs[metric].agg(stat))})
+            rows.append({"what": f"{metric} {stat}", "published": value, "ours": float(p.runs[metric].agg(stat)),
+                         "group": "statistic"})
     pseed, pscore, pfront = reference.SELECTED[name]
-    rows += [{"what": "Pareto front size", "published": pfront, "ours": int(p.runs["pareto"].sum())},
-             {"what": "selected seed", "published": pseed, "ours": p.selected_seed},
-             {"what": "selected score", "published": pscore, "ours": float(p.runs.loc[p.selected_seed, "score"])}]
+    rows += [{"what": "Pareto front size", "published": pfront, "ours": int(p.runs["pareto"].sum()), "group": "selection"},
+             {"what": "selected seed", "published": pseed, "ours": p.selected_seed, "group": "selection"},
+             {"what": "selected score", "published": pscore, "ours": float(p.runs.loc[p.selected_seed, "score"]),
+              "group": "selection"}]
     for variant, colours in reference.published_table(name).items():
-        rows += [{"what": f"{VARIANT_LABEL[variant]} Δ {colour}", "published": value, "ours": p.delta(variant, colour)}
-                 for colour, value in colours.items()]
+        rows += [{"what": f"{VARIANT_LABEL[variant]} Δ {colour}", "published": value, "ours": p.delta(variant, colour),
+                  "group": "colour"} for colour, value in colours.items()]
     df = pd.DataFrame(rows)
     df["difference"] = df["ours"] - df["published"]
-    return _table(df, {"published": "{:.6g}", "ours": "{:.6g}", "difference": "{:+.2g}"})
+    table = _table(df.drop(columns="group"), {"published": "{:.6g}", "ours": "{:.6g}", "difference": "{:+.2g}"})
+    table.frame = df
+    return table
 
 
 def original_stream_sentence(table: Table, r: RunResult) -> Markdown:
     """The largest differences from the published numbers under the original's stream, and the Pareto front."""
     df, name = table.frame, r.experiment.name
     p = load(name, "published")
-    colours = df[df["what"].str.contains(" Δ ")]
-    stats = df[df["what"].str.contains(" (?:min|max|mean|std)$")]
+    colours, stats = df[df["group"] == "colour"], df[df["group"] == "statistic"]
     worst_c = colours.loc[colours["difference"].abs().idxmax()] if len(colours) else None
     worst_s = stats.loc[stats["difference"].abs().idxmax()]
     front = p.runs[p.runs["pareto"]].sort_values("score", ascending=False)
@@ -385,42 +406,31 @@ def original_stream_sentence(table: Table, r: RunResult) -> Markdown:
 
 
 def red_decoding_table() -> Table:
-    """What pure red decodes to under each variant of the five sweeps: our selected model, and over the seeds
-    how often it lands nearer mid-grey (MSE 1/4 from red) than black (1/3), in CIEDE2000."""
-    rows = []
-    grey, black = np.full(3, 0.5), np.zeros(3)
-    for name in experiments.SWEEPS:
-        r = load(name)
-        for variant in r.experiment.variants:
-            decoded = r.population.xs(variant.name, level="variant")[["red_r", "red_g", "red_b"]].to_numpy()
-            to_grey = population.delta_e(np.broadcast_to(grey, decoded.shape), decoded)
-            to_black = population.delta_e(np.broadcast_to(black, decoded.shape), decoded)
-            chosen = decoded[r.train.seeds.index(r.selected_seed)]
-            rows.append({"experiment": name, "variant": VARIANT_LABEL[variant.name],
-                         "selected: red decodes to": "#" + colors.hex_code(chosen),
-                         "selected: MSE from red": float(((chosen - [1, 0, 0]) ** 2).mean()),
-                         "seeds nearer grey than black (%)": 100 * float((to_grey < to_black).mean()),
-                         "seeds: median ΔE to grey": float(np.median(to_grey)),
-                         "seeds: median ΔE to black": float(np.median(to_black))})
-    df = pd.DataFrame(rows)
-    return _table(df, {"selected: MSE from red": "{:.3f}", "seeds nearer grey than black (%)": "{:.0f}",
-                       "seeds: median ΔE to grey": "{:.1f}", "seeds: median ΔE to black": "{:.1f}"})
+    """What pure red decodes to under each variant of the five sweeps (`analysis.red_decoding`)."""
+    df = analysis.red_decoding()
+    frame = pd.DataFrame({"experiment": df["experiment"], "variant": df["variant"].map(VARIANT_LABEL),
+                          "selected: red decodes to": ["#" + colors.hex_code(rgb) for rgb in df["selected_rgb"]],
+                          "selected: MSE from red": df["selected_mse"],
+                          "seeds nearer grey than black (%)": 100 * df["nearer_grey"],
+                          "seeds: median ΔE to grey": df["median_de_grey"], "seeds: median ΔE to black": df["median_de_black"]})
+    table = _table(frame, {"selected: MSE from red": "{:.3f}", "seeds nearer grey than black (%)": "{:.0f}",
+                           "seeds: median ΔE to grey": "{:.1f}", "seeds: median ΔE to black": "{:.1f}"})
+    table.card = df
+    return table
 
 
 def red_decoding_sentence(table: Table) -> Markdown:
     """What the decoding table says about the paper's explanations of 1/4 and 1/3."""
-    df, near_grey = table.frame, "seeds nearer grey than black (%)"
-    black = float(np.mean((np.array([1.0, 0, 0]) - 0.0) ** 2))
-    ablated = df[df["variant"] == "weight ablation"]
-    suppressed = df[df["variant"] == "suppression"]
+    df, black = table.card, analysis.black_error()
+    ablated, suppressed = df[df["variant"] == "ablated"], df[df["variant"] == "suppression"]
     return Markdown(
         f"Black's error from red is {Fraction(black).limit_denominator(100)} as well ({black:.4f}, against {ablation_bound():.4f} for a uniformly "
         "random colour), so reaching 1/3 does not tell which of the two happened. Under weight ablation our selected "
-        "models decode red to " + ", ".join(f"{row['selected: red decodes to']} ({row['experiment']})" for _, row in ablated.iterrows())
+        "models decode red to " + ", ".join(f"#{colors.hex_code(row.selected_rgb)} ({row.experiment})" for row in ablated.itertuples())
         + "; over the seeds, decoded red is perceptually nearer black than mid-grey in "
-        + ", ".join(f"{100 - row[near_grey]:.0f}%" + f" ({row['experiment']})" for _, row in ablated.iterrows())
+        + ", ".join(f"{100 * (1 - row.nearer_grey):.0f}% ({row.experiment})" for row in ablated.itertuples())
         + ". Under suppression it is nearer mid-grey in "
-        + ", ".join(f"{row[near_grey]:.0f}% ({row['experiment']})" for _, row in suppressed.iterrows()) + " of seeds.")
+        + ", ".join(f"{100 * row.nearer_grey:.0f}% ({row.experiment})" for row in suppressed.itertuples()) + " of seeds.")
 
 
 def labels_sentence(r: RunResult) -> Markdown:
@@ -488,6 +498,23 @@ def book_headline_sentence(headline: Table) -> Markdown:
         + "; ".join(parts) + ".")
 
 
+def road_figure() -> Image:
+    df = analysis.road()
+    labels = {n: f"{n} {VARIANT_LABEL[v]}" for n, v in df.groupby("experiment", sort=False)["variant"].first().items()}
+    figures.save(figures.road(df, labels), "road", "road")
+    return Image(filename=str(figures.figures_dir() / "road" / "road.png"))
+
+
+def road_sentence() -> Markdown:
+    """Which designs remove red most and least cleanly: medians over seeds of red's change and the worst off-target one."""
+    med = analysis.road().groupby("experiment", sort=False)[["red", "off_target"]].median()
+    ratio = med["red"] / med["off_target"].clip(lower=1e-9)
+    clean, dirty = ratio.idxmax(), ratio.idxmin()
+    listed = lambda n: f"{n} (red {med.loc[n, 'red']:.3f}, worst off-target {med.loc[n, 'off_target']:.2g})"
+    return Markdown(f"Over the median seed, the cleanest removal is {listed(clean)} and the least clean {listed(dirty)}; "
+                    f"the off-target colours are those with no similarity to red ({', '.join(analysis.off_target_colours())}).")
+
+
 # --- beyond the paper -------------------------------------------------------------------------------------
 
 STUDY_GROUP = {"labels": "cell_label", "fixed": "fixed", "concept": "concept"}
@@ -504,12 +531,8 @@ def study(name: str) -> pd.DataFrame:
     return df
 
 
-def _published_mean(design: str) -> float:
-    return reference.SWEEP_STATS[design]["score"][2]
-
-
 def study_figure(name: str) -> Image:
-    fig = figures.study_boxes(study(name), STUDY_GROUP[name], {d: _published_mean(d) for d in studies.SWEEPS})
+    fig = figures.study_boxes(study(name), STUDY_GROUP[name], {d: analysis.published_mean_score(d) for d in studies.SWEEPS})
     figures.save(fig, "beyond", f"study-{name}")
     return Image(filename=str(figures.figures_dir() / "beyond" / f"study-{name}.png"))
 
@@ -534,56 +557,35 @@ def study_summary(name: str) -> Table:
 
 
 def labels_study_sentence() -> Markdown:
-    df = study("labels")
     parts = []
-    for design in studies.SWEEPS:
-        sub = df[(df["experiment"] == design) & (df["label"] == "red")]
-        med = sub.groupby("factor")[["score", "labels", "geometry_right"]].agg({"score": "median", "labels": "mean", "geometry_right": "mean"})
-        target = _published_mean(design)
-        enough = med[med["score"] >= target]
-        control = med.loc[0.0]
-        smallest = (f"the smallest budget at which the median seed reaches the published mean score ({target:.3f}) is "
-                    f"×{enough.index.min():g} of the paper's, about {enough.loc[enough.index.min(), 'labels']:.0f} red labels per run"
-                    if len(enough) else f"no budget tried brings the median seed to the published mean score ({target:.3f})")
-        parts.append(f"In the {'anchored' if design == '2.4.1' else 'isolated'} design ({design}), with no labels the median "
-                     f"score is {control['score']:.3f} and {control['geometry_right']:.0%} of seeds put red within "
+    for row in analysis.label_budget(study("labels")).itertuples():
+        smallest = (f"the smallest budget at which the median seed reaches the published mean score ({row.target:.3f}) is "
+                    f"×{row.smallest_factor:g} of the paper's, about {row.smallest_labels:.0f} red labels per run"
+                    if not np.isnan(row.smallest_factor) else
+                    f"no budget tried brings the median seed to the published mean score ({row.target:.3f})")
+        parts.append(f"In the {'anchored' if row.design == '2.4.1' else 'isolated'} design ({row.design}), with no labels the "
+                     f"median score is {row.control_score:.3f} and {row.control_geometry:.0%} of seeds put red within "
                      f"{studies.GEOMETRY_DEGREES:g}° of its anchor; {smallest}.")
     return Markdown(" ".join(parts))
 
 
 def fixed_study_sentence() -> Markdown:
-    """The paper says no fixed-weight configuration worked. Rule: a configuration works if its median seed
-    reaches the published 60-seed mean score; the claim holds for a design if none does."""
-    df = study("fixed")
+    """The paper says no fixed-weight configuration worked; `analysis.fixed_weights` states the rule."""
+    df = analysis.fixed_weights(study("fixed"))
     parts = []
-    for design in studies.SWEEPS:
-        sub = df[df["experiment"] == design]
-        keyed = sub.loc[sub["fixed"] == "keyframed", "score"]
-        target = _published_mean(design)
-        lines, working = [], []
-        for how, g in sub[sub["fixed"] != "keyframed"].groupby("fixed", sort=False):
-            p = stats.mannwhitneyu(g["score"], keyed).pvalue
-            lines.append(f"{how}: median {g['score'].median():.3f} (Mann-Whitney p = {p:.2g} against keyframed)")
-            if g["score"].median() >= target:
-                working.append(how)
-        verdict = ("does not hold" if working else "holds")
-        parts.append(f"**{design}**: keyframed median {keyed.median():.3f}; " + "; ".join(lines)
-                     + f". Against the published mean score {target:.3f}, the claim {verdict} here"
+    for design, sub in df.groupby("design", sort=False):
+        lines = "; ".join(f"{row.fixed}: median {row.median:.3f} (Mann-Whitney p = {row.p:.2g} against keyframed)"
+                          for row in sub.itertuples())
+        working = list(sub.loc[sub["works"], "fixed"])
+        parts.append(f"**{design}**: keyframed median {sub['keyframed_median'].iloc[0]:.3f}; {lines}. Against the published "
+                     f"mean score {sub['target'].iloc[0]:.3f}, the claim {'does not hold' if working else 'holds'} here"
                      + (f" ({', '.join(working)} reach it)." if working else "."))
     return Markdown("\n\n".join(parts))
 
 
 def concept_study_sentence() -> Markdown:
-    df = study("concept")
-    parts = []
-    for design in studies.SWEEPS:
-        sub = df[df["experiment"] == design]
-        red, other = sub[sub["concept"] == "red"], sub[sub["concept"] != "red"]
-        name = other["concept"].iloc[0]
-        p = stats.mannwhitneyu(other["score"], red["score"]).pvalue
-        parts.append(f"In {design}, anchoring {name} instead of red gives a median score of {other['score'].median():.3f} "
-                     f"against {red['score'].median():.3f} (Mann-Whitney p = {p:.2g}), a median Δ for {name} of "
-                     f"{other['concept_delta'].median():.3f} against {red['concept_delta'].median():.3f} for red, and "
-                     f"{other['geometry_right'].mean():.0%} of seeds with {name} near its anchor against "
-                     f"{red['geometry_right'].mean():.0%} for red.")
-    return Markdown(" ".join(parts))
+    return Markdown(" ".join(
+        f"In {row.design}, anchoring {row.concept} instead of red gives a median score of {row.score:.3f} against "
+        f"{row.red_score:.3f} (Mann-Whitney p = {row.p:.2g}), a median Δ for {row.concept} of {row.delta:.3f} against "
+        f"{row.red_delta:.3f} for red, and {row.geometry:.0%} of seeds with {row.concept} near its anchor against "
+        f"{row.red_geometry:.0%} for red." for row in analysis.concept_swap(study("concept")).itertuples()))

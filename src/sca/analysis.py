@@ -1,0 +1,125 @@
+"""The statistics the book states beyond the claims registry, each as a DataFrame the report only formats:
+what red decodes to, the road from 2.2 to 2.10.1, and the answers of the three studies beyond the paper.
+
+Each function states its rule in its docstring; the report turns its rows into sentences and tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import colors, experiments, population, reference, studies
+from .evaluate import predictor
+from .results import load
+
+GREY, BLACK, RED = np.full(3, 0.5), np.zeros(3), np.array([1.0, 0.0, 0.0])
+
+
+def red_decoding() -> pd.DataFrame:
+    """Per sweep and variant: what pure red decodes to on the selected model (RGB and its MSE from red), and over
+    the seeds the share whose decoded red is perceptually (CIEDE2000) nearer mid-grey than black, with the median
+    ΔE to each. Mid-grey is 1/4 from red in MSE, black 1/3 like a uniformly random colour's expectation."""
+    rows = []
+    for name in experiments.SWEEPS:
+        r = load(name)
+        for variant in r.experiment.variants:
+            decoded = r.population.xs(variant.name, level="variant")[["red_r", "red_g", "red_b"]].to_numpy()
+            to_grey = population.delta_e(np.broadcast_to(GREY, decoded.shape), decoded)
+            to_black = population.delta_e(np.broadcast_to(BLACK, decoded.shape), decoded)
+            chosen = decoded[r.train.seeds.index(r.selected_seed)]
+            rows.append({"experiment": name, "variant": variant.name, "selected_rgb": tuple(chosen),
+                         "selected_mse": float(((chosen - RED) ** 2).mean()),
+                         "nearer_grey": float((to_grey < to_black).mean()),
+                         "median_de_grey": float(np.median(to_grey)), "median_de_black": float(np.median(to_black))})
+    return pd.DataFrame(rows)
+
+
+def black_error() -> float:
+    """Black's MSE from pure red (1/3, the same as a uniformly random colour's expected error)."""
+    return float(((RED - BLACK) ** 2).mean())
+
+
+def published_mean_score(design: str) -> float:
+    return reference.SWEEP_STATS[design]["score"][2]
+
+
+def label_budget(df: pd.DataFrame) -> pd.DataFrame:
+    """Per design, for the red-label cells of the label-budget study: the score and geometry with no labels, and
+    the smallest budget (factor of the paper's) at which the median seed reaches the published 60-seed mean score,
+    with its realised labels per run (NaN where no budget does)."""
+    rows = []
+    for design in studies.SWEEPS:
+        sub = df[(df["experiment"] == design) & (df["label"] == "red")]
+        med = sub.groupby("factor").agg(score=("score", "median"), labels=("labels", "mean"), geometry=("geometry_right", "mean"))
+        target = published_mean_score(design)
+        enough = med[med["score"] >= target]
+        smallest = enough.index.min() if len(enough) else np.nan
+        rows.append({"design": design, "target": target, "control_score": med.loc[0.0, "score"],
+                     "control_geometry": med.loc[0.0, "geometry"], "smallest_factor": smallest,
+                     "smallest_labels": enough.loc[smallest, "labels"] if len(enough) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def fixed_weights(df: pd.DataFrame) -> pd.DataFrame:
+    """The paper says no fixed-weight configuration worked. Per design and fixed configuration: its median score
+    against the keyframed cells' (Mann-Whitney p), and whether it works: its median seed reaches the published
+    60-seed mean score. The claim holds for a design if no configuration works."""
+    rows = []
+    for design in studies.SWEEPS:
+        sub = df[df["experiment"] == design]
+        keyed = sub.loc[sub["fixed"] == "keyframed", "score"]
+        target = published_mean_score(design)
+        for how, g in sub[sub["fixed"] != "keyframed"].groupby("fixed", sort=False):
+            rows.append({"design": design, "fixed": how, "median": g["score"].median(), "keyframed_median": keyed.median(),
+                         "p": stats.mannwhitneyu(g["score"], keyed).pvalue, "target": target,
+                         "works": g["score"].median() >= target})
+    return pd.DataFrame(rows)
+
+
+def concept_swap(df: pd.DataFrame) -> pd.DataFrame:
+    """Per design: anchoring another concept instead of red, its median score against red's (Mann-Whitney p), the
+    concept's median Δ under the design's intervention against red's, and the share of seeds with the concept
+    near its anchor against red's."""
+    rows = []
+    for design in studies.SWEEPS:
+        sub = df[df["experiment"] == design]
+        red, other = sub[sub["concept"] == "red"], sub[sub["concept"] != "red"]
+        rows.append({"design": design, "concept": other["concept"].iloc[0], "score": other["score"].median(),
+                     "red_score": red["score"].median(), "p": stats.mannwhitneyu(other["score"], red["score"]).pvalue,
+                     "delta": other["concept_delta"].median(), "red_delta": red["concept_delta"].median(),
+                     "geometry": other["geometry_right"].mean(), "red_geometry": red["geometry_right"].mean()})
+    return pd.DataFrame(rows)
+
+
+def chapter_variant(name: str) -> str:
+    """The intervention a chapter is about: a sweep's scored variant; an old notebook's suppression, or its surgery."""
+    exp = experiments.get(name)
+    if name in experiments.SWEEPS:
+        return exp.score
+    names = [v.name for v in exp.variants]
+    return "suppression" if "suppression" in names else "ablated" if "ablated" in names else "baseline"
+
+
+def off_target_colours() -> list[str]:
+    """The named colours with zero similarity to red (hue a quarter turn or more away, and the greys)."""
+    named = colors.named_colors()
+    sim = predictor(np.array(named["rgb"].tolist()), "similarity", 1.0)
+    return [n for n, s in zip(named["name"], sim) if s == 0]
+
+
+def road() -> pd.DataFrame:
+    """The road from 2.2 to 2.10.1, one row per experiment and seed, in book order: red's change in error under
+    the chapter's intervention, and the largest change of any colour with no similarity to red (the worst
+    off-target damage)."""
+    off = [f"dmse:{n}" for n in off_target_colours()]
+    frames = []
+    for name in experiments.EXPERIMENTS:
+        variant = chapter_variant(name)
+        if variant == "baseline":
+            continue
+        pop = load(name).population.xs(variant, level="variant")
+        frames.append(pd.DataFrame({"experiment": name, "variant": variant, "seed": pop.index,
+                                    "red": pop["dmse:red"].to_numpy(), "off_target": pop[off].max(axis=1).to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
