@@ -86,18 +86,7 @@ def sweep_claims() -> list[Claim]:
                Source("paper §3.3", ablation_bound()), "ablated", "dmse:red", statistic="bound"),
     ]
     out += _statistics()
-    out += [
-        _words("2.4.1", "suppression", "cyan", "untouched", "paper §3.2"),
-        _words("2.4.1", "suppression", "lime", "untouched", "paper §3.2"),
-        _words("2.4.1", "suppression", "purple", "untouched", "paper §3.2"),
-        _words("2.4.1", "repulsion", "cyan", "untouched", "NB 2.4.1"),
-        _words("2.4.1", "ablated", "cyan", "damaged", "paper Fig. C.4b"),
-        _words("2.9.1", "ablated", "cyan", "untouched", "paper §3.3"),
-        _words("2.9.1", "ablated", "lime", "untouched", "paper §3.3"),
-        _words("2.9.1", "ablated", "purple", "untouched", "paper §3.3"),
-        _words("2.5.1", "ablated", "cyan", "damaged", "paper Table C.5.1"),
-        _words("2.10.1", "ablated", "cyan", "untouched", "NB 2.10.1"),
-    ]
+    out += [_words(*words) for words in reference.SWEEP_WORDS]
     out += _hue_removal_lightness()
     return out
 
@@ -168,17 +157,7 @@ def old_claims() -> list[Claim]:
                     out.append(new_claim(exp, f"{stat} per-colour error {VARIANT_LABEL[variant]} is {value:g}", "selected",
                                       Source(f"NB {exp.removesuffix('-sigmoid')}", value, precision=half_unit(value)),
                                       variant, f"{stat}_mse", single_draw=True))
-    out += [
-        _words("2.2", "suppression", "cyan", "untouched", "NB 2.2: interventions are targeted"),
-        _words("2.4", "suppression", "cyan", "untouched", "NB 2.4: cleaner interventions after normalisation"),
-        _words("2.5", "suppression", "cyan", "untouched", "NB 2.5: one anchor suffices"),
-        _words("2.6", "ablated", "cyan", "damaged", "NB 2.6: deleting the axis deletes red and cyan"),
-        _words("2.6", "ablated", "lime", "untouched", "NB 2.6: colours orthogonal to warmth survive"),
-        _words("2.7", "ablated", "lime", "damaged", "NB 2.7: deleting hue loses every vibrant colour"),
-        _words("2.7", "ablated", "gray", "untouched", "NB 2.7: greys are unaffected"),
-        _words("2.9", "ablated", "cyan", "untouched", "NB 2.9: red-only deletion works, cyan unaffected"),
-        _words("2.10", "ablated", "cyan", "untouched", "NB 2.10: red-only deletion with the red label alone"),
-    ]
+    out += [_words(*words) for words in reference.OLD_WORDS]
     return out + comparisons()
 
 
@@ -229,6 +208,12 @@ def comparisons() -> list[Claim]:
         _compare("2.5", "suppression", "dmse:red", ("2.4", "suppression", "dmse:red"), "similar",
                  "one anchor suffices: suppression removes red as well as with the colour wheel", "NB 2.5",
                  "red's change under suppression, within 0.05 of 2.4's", scale="difference", margin=0.05),
+        _compare("2.6", "ablated", "dmse:cyan", ("2.6", "ablated", "dmse:red"), "similar",
+                 "deleting the warm/cool axis damages cyan as much as red", "NB 2.6",
+                 "cyan's change against red's on the same seeds, within 0.05", scale="difference", margin=0.05),
+        _compare("2.7", "ablated", "dmse:gray", ("2.7", "ablated", "dmse:lime"), "less",
+                 "deleting hue spares the greys: grey's error changes at least tenfold less than a vibrant colour's",
+                 "NB 2.7", "grey's change against lime's on the same seeds", factor=10),
         _compare("2.8", "ablated", "median_mse", ("2.9", "ablated", "median_mse"), "greater",
                  "the four-dimensional anti-anchor design fails: ablation damages the median colour at least tenfold "
                  "more than the five-dimensional design", "NB 2.8", "the median colour's error after ablation", factor=10),

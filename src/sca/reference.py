@@ -203,3 +203,29 @@ def published_table(experiment: str) -> dict[str, dict[str, float]]:
     if table is None:
         return {}
     return {v: {c: vals[i] for c, vals in table.items()} for i, v in enumerate(("suppression", "ablated"))}
+
+# What the paper and notebooks say in words about a colour under a variant: (experiment, variant, colour,
+# "untouched" or "damaged", source).
+SWEEP_WORDS = (
+    ("2.4.1", "suppression", "cyan", "untouched", "paper §3.2"),
+    ("2.4.1", "suppression", "lime", "untouched", "paper §3.2"),
+    ("2.4.1", "suppression", "purple", "untouched", "paper §3.2"),
+    ("2.4.1", "repulsion", "cyan", "untouched", "NB 2.4.1"),
+    ("2.4.1", "ablated", "cyan", "damaged", "paper Fig. C.4b"),
+    ("2.9.1", "ablated", "cyan", "untouched", "paper §3.3"),
+    ("2.9.1", "ablated", "lime", "untouched", "paper §3.3"),
+    ("2.9.1", "ablated", "purple", "untouched", "paper §3.3"),
+    ("2.5.1", "ablated", "cyan", "damaged", "paper Table C.5.1"),
+    ("2.10.1", "ablated", "cyan", "untouched", "NB 2.10.1"),
+)
+OLD_WORDS = (
+    ("2.2", "suppression", "cyan", "untouched", "NB 2.2: interventions are targeted"),
+    ("2.4", "suppression", "cyan", "untouched", "NB 2.4: cleaner interventions after normalisation"),
+    ("2.5", "suppression", "cyan", "untouched", "NB 2.5: one anchor suffices"),
+    ("2.6", "ablated", "cyan", "damaged", "NB 2.6: deleting the axis deletes red and cyan"),
+    ("2.6", "ablated", "lime", "untouched", "NB 2.6: colours orthogonal to warmth survive"),
+    ("2.7", "ablated", "lime", "damaged", "NB 2.7: deleting hue loses every vibrant colour"),
+    ("2.7", "ablated", "gray", "untouched", "NB 2.7: greys are unaffected"),
+    ("2.9", "ablated", "cyan", "untouched", "NB 2.9: red-only deletion works, cyan unaffected"),
+    ("2.10", "ablated", "cyan", "untouched", "NB 2.10: red-only deletion with the red label alone"),
+)

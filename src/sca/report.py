@@ -194,8 +194,12 @@ def spread_sentence(r: RunResult) -> Markdown:
                     "fall as follows: " + "; ".join(parts) + ".")
 
 
-COLUMN_LABEL = {"mse:red": "red's error", "median_mse": "median colour's error", "max_mse": "maximum error",
-                "r2": "R²", "dmse:red": "red's Δ"}
+COLUMN_LABEL = {"median_mse": "median colour's error", "max_mse": "maximum error", "r2": "R²"}
+
+
+def _column_label(column: str) -> str:
+    kind, _, colour = column.partition(":")
+    return {"mse": f"{colour}'s error", "dmse": f"{colour}'s Δ"}.get(kind, COLUMN_LABEL.get(column, column)) if colour else COLUMN_LABEL.get(column, column)
 
 
 def _comparison_claims(r: RunResult) -> list[claims.Claim]:
@@ -207,7 +211,7 @@ def comparison_figure(r: RunResult) -> Image:
     panels = []
     for c in _comparison_claims(r):
         a, b = c.samples({n: load(n) for n in (c.experiment, c.versus[0])})
-        name = lambda exp, variant, column: f"{exp} {VARIANT_LABEL.get(variant, variant)}: {COLUMN_LABEL.get(column, column)}"
+        name = lambda exp, variant, column: f"{exp} {VARIANT_LABEL.get(variant, variant)}: {_column_label(column)}"
         panels.append({"title": c.statement, "labels": [name(c.experiment, c.variant, c.column), name(*c.versus)],
                        "samples": [a, b], "log": c.scale == "ratio"})
     return _show(figures.comparisons(panels), r, "comparisons")
