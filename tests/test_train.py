@@ -120,3 +120,11 @@ def test_the_random_stream_is_swappable(short_experiment):
         r = train(short_experiment, [0], stream=ConstantStream())
     active = r.weights["anchor"] > 0
     assert r.label_counts["red"][0] == 64 * active.sum()
+
+
+def test_a_short_run_learns(short_experiment):
+    """Sixty steps already reconstruct the validation colours far better than the best constant colour does."""
+    result = train(short_experiment, [0, 1])
+    rgb = validation_data(short_experiment.data).rgb
+    constant = float((rgb - rgb.mean(0)).pow(2).mean())
+    assert (result.val["val_recon"] < 0.5 * constant).all() and not result.collapsed
