@@ -257,10 +257,21 @@ def claims_table(r: RunResult) -> Table:
     return _card_table(_judged(claims.claims_for(r.experiment.name)))
 
 
+VERDICT_PHRASE = {"reproduced": "holds over our seeds", "marginal": "holds only in part over our seeds",
+                  "not reproduced": "does not hold over our seeds"}
+
+
 def conclusion(r: RunResult) -> Markdown:
-    """The chapter's verdicts from the claims registry: counts, and every claim that does not reproduce cleanly
-    with its reason."""
-    return Markdown(_verdict_text(_judged(claims.claims_for(r.experiment.name))))
+    """The chapter's conclusion: first the answer to its question (its comparisons with the experiments before it,
+    each with its verdict), then how the published numbers fare, with every exception and its reason."""
+    return Markdown(_conclusion_text(_judged(claims.claims_for(r.experiment.name)), r.experiment.name))
+
+
+def _conclusion_text(card: pd.DataFrame, experiment: str) -> str:
+    own = card[(card["kind"] == "comparison") & (card["experiment"] == experiment)]
+    answer = " ".join(f"{row.mark} The original's conclusion that {row.statement} {VERDICT_PHRASE[row.verdict]}."
+                      for row in own.itertuples())
+    return (f"**The answer.** {answer}\n\n**Against the published numbers.** " if answer else "") + _verdict_text(card)
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -275,7 +286,8 @@ def _verdict_text(card: pd.DataFrame) -> str:
             f"{counts['not reproduced']} {'does' if counts['not reproduced'] == 1 else 'do'} not reproduce.")
     if len(checks):
         held = int((checks["verdict"] == "reproduced").sum())
-        text += (f" Besides these, {held} of {_plural(len(checks), 'sanity check', 'sanity checks')} by construction hold "
+        text += (f" Besides these, {held} of {_plural(len(checks), 'sanity check', 'sanity checks')} by construction "
+                 f"{'holds' if len(checks) == 1 else 'hold'} "
                  "(results the method guarantees once a simpler fact holds; not counted as evidence).")
     misses = card[card["verdict"] != "reproduced"]
     if len(misses):

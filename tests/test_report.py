@@ -1,0 +1,30 @@
+"""The report's sentences are built from the card's columns: a verdict that flips changes the sentence."""
+
+import pandas as pd
+
+from sca import report
+
+
+def card(verdict: str, kind: str = "comparison") -> pd.DataFrame:
+    mark = {"reproduced": "✓", "marginal": "~", "not reproduced": "✗"}[verdict]
+    return pd.DataFrame([{"experiment": "2.4", "experiments": "2.4, 2.3", "kind": kind, "evidence": kind != "construction",
+                          "statement": "regularizing after normalisation gives cleaner interventions", "sources": "NB 2.4",
+                          "verdict": verdict, "mark": mark, "reason": "difference of medians 0.1"}], index=["k"])
+
+
+def test_the_answer_follows_the_verdict():
+    held = report._conclusion_text(card("reproduced"), "2.4")
+    failed = report._conclusion_text(card("not reproduced"), "2.4")
+    assert "cleaner interventions holds over our seeds" in held and "1 reproduce" in held and "exceptions" not in held
+    assert "cleaner interventions does not hold over our seeds" in failed and "0 reproduce" in failed
+    assert "The exceptions" in failed and "difference of medians 0.1" in failed
+
+
+def test_a_chapter_without_comparisons_gives_its_counts_only():
+    text = report._conclusion_text(card("marginal", kind="selected"), "2.4")
+    assert "The answer" not in text and "1 is marginal" in text
+
+
+def test_sanity_checks_are_counted_apart():
+    text = report._verdict_text(card("reproduced", kind="construction"))
+    assert text.startswith("Of 0 distinct measurements") and "1 of 1 sanity check by construction holds" in text
