@@ -42,9 +42,13 @@ class Table:
         return self.latex
 
 
-def _table(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool = False, left: tuple[str, ...] = ()) -> Table:
-    html = df.style.format(formats or {}, na_rep="–").set_properties(subset=[c for c in left if c in df.columns],
-                                                                       **{"text-align": "left"})
+def _table(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool = False, left: tuple[str, ...] = (),
+           wide: tuple[str, ...] = ()) -> Table:
+    """An HTML and a LaTeX rendering of df; in HTML the `left` columns left-aligned and the `wide` ones at least
+    18em wide (long prose)."""
+    html = (df.style.format(formats or {}, na_rep="–")
+            .set_properties(subset=[c for c in left if c in df.columns], **{"text-align": "left"})
+            .set_properties(subset=[c for c in wide if c in df.columns], **{"min-width": "18em"}))
     latex = tables.latex_styler(df, formats or {})
     if not index:
         html, latex = html.hide(axis="index"), latex.hide(axis="index")
@@ -248,7 +252,8 @@ def _judged(cs: list[claims.Claim], stream: str = "ours") -> pd.DataFrame:
 def _card_table(card: pd.DataFrame, extra: dict[str, str] | None = None) -> Table:
     columns = CARD_COLUMNS | (extra or {})
     formats = CARD_FORMATS | {v: "{:.3g}" for k, v in (extra or {}).items() if k.startswith("ours")}
-    return _table(card.reset_index(drop=True)[list(columns)].rename(columns=columns), formats, left=CARD_TEXT)
+    return _table(card.reset_index(drop=True)[list(columns)].rename(columns=columns), formats, left=CARD_TEXT,
+                  wide=("claim",))
 
 
 def claims_table(r: RunResult) -> Table:
