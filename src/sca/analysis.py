@@ -50,7 +50,7 @@ def label_budget(df: pd.DataFrame) -> pd.DataFrame:
     the smallest budget (factor of the paper's) at which the median seed reaches the published 60-seed mean score,
     with its realised labels per run (NaN where no budget does)."""
     rows = []
-    for design in studies.SWEEPS:
+    for design in studies.DESIGNS:
         sub = df[(df["experiment"] == design) & (df["label"] == "red")]
         med = sub.groupby("factor").agg(score=("score", "median"), labels=("labels", "mean"), geometry=("geometry_right", "mean"))
         target = published_mean_score(design)
@@ -67,7 +67,7 @@ def fixed_weights(df: pd.DataFrame) -> pd.DataFrame:
     against the keyframed cells' (Mann-Whitney p), and whether it works: its median seed reaches the published
     60-seed mean score. The claim holds for a design if no configuration works."""
     rows = []
-    for design in studies.SWEEPS:
+    for design in studies.DESIGNS:
         sub = df[df["experiment"] == design]
         keyed = sub.loc[sub["fixed"] == "keyframed", "score"]
         target = published_mean_score(design)
@@ -83,7 +83,7 @@ def concept_swap(df: pd.DataFrame) -> pd.DataFrame:
     concept's median Δ under the design's intervention against red's, and the share of seeds with the concept
     near its anchor against red's."""
     rows = []
-    for design in studies.SWEEPS:
+    for design in studies.DESIGNS:
         sub = df[df["experiment"] == design]
         red, other = sub[sub["concept"] == "red"], sub[sub["concept"] != "red"]
         rows.append({"design": design, "concept": other["concept"].iloc[0], "score": other["score"].median(),

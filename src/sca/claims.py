@@ -13,7 +13,7 @@ from dataclasses import replace
 import pandas as pd
 
 from . import experiments, reference, rules
-from .claim import (EVIDENCE, FAILED_SCORE, KINDS, N_PUBLISHED, RULES, SOURCE_PRECISION, VARIANT_LABEL, Claim, Source,
+from .claim import (EVIDENCE, FAILED_SCORE, KINDS, N_PUBLISHED, RULES, SOURCE_PRECISION, VARIANT_PHRASE, Claim, Source,
                     merge, model_of, new_claim, variant_identity)
 from .evaluate import ablation_bound, suppression_bound
 from .population import intervention_direction
@@ -35,7 +35,7 @@ def _table(exp: str, variant: str, column: str, table: dict[str, float], source:
         precision = reference.TABLE_PRECISION if shown else SOURCE_PRECISION
         name = source if shown else f"{source} (row not rendered)" if rendered else source
         src = Source(name, value, precision=precision)
-        what = f"{colour}'s error {'changes by' if column == 'dmse' else 'is'} {value:.{2 if shown else 6}f} {VARIANT_LABEL[variant]}"
+        what = f"{colour}'s error {'changes by' if column == 'dmse' else 'is'} {value:.{2 if shown else 6}f} {VARIANT_PHRASE[variant]}"
         if value == 0 and guaranteed:
             out.append(_construction(exp, variant, colour, src))
         elif abs(value) <= precision and (shown or column == "dmse"):  # a change printed as none
@@ -46,7 +46,7 @@ def _table(exp: str, variant: str, column: str, table: dict[str, float], source:
 
 
 def _construction(exp: str, variant: str, colour: str, source: Source) -> Claim:
-    return new_claim(exp, f"{colour} is exactly untouched {VARIANT_LABEL[variant]}: its latent faces away from the direction "
+    return new_claim(exp, f"{colour} is exactly untouched {VARIANT_PHRASE[variant]}: its latent faces away from the direction "
                   "acted on (z·c ≤ 0), where the intervention is the identity", "construction", source, variant, f"zc:{colour}")
 
 
@@ -57,7 +57,7 @@ def _words(exp: str, variant: str, colour: str, expect: str, source: str) -> Cla
         return _construction(exp, variant, colour, Source(source))
     identity = (model_of(exp), variant_identity(exp, variant), f"dmse:{colour}")
     state = "is untouched" if expect == "untouched" else "is damaged"
-    return new_claim(exp, f"{colour} {state} {VARIANT_LABEL[variant]}", expect, Source(source), variant, f"dde:{colour}",
+    return new_claim(exp, f"{colour} {state} {VARIANT_PHRASE[variant]}", expect, Source(source), variant, f"dde:{colour}",
                   identity=identity)
 
 
@@ -76,7 +76,7 @@ def sweep_claims() -> list[Claim]:
         red, cyan, _ = reference.HEADLINE["2.10.1"][variant]
         out += _table("2.10.1", variant, "dmse", {"red": red, "cyan": cyan}, "NB 2.10.1 table", False)
     for exp, variant, value, source in reference.R2_SOURCES:
-        out.append(new_claim(exp, f"error follows its predictor with R² {value:.2f} {VARIANT_LABEL[variant]}", "selected",
+        out.append(new_claim(exp, f"error follows its predictor with R² {value:.2f} {VARIANT_PHRASE[variant]}", "selected",
                           Source(source, value, precision=0.005), variant, "r2"))
     # An analytic value is a second claim about red's Δ (what theory predicts), not a second printing of it.
     out += [
@@ -154,7 +154,7 @@ def old_claims() -> list[Claim]:
         for variant, (mx, med) in printed.items():
             for stat, value in (("max", mx), ("median", med)):
                 if value is not None:
-                    out.append(new_claim(exp, f"{stat} per-colour error {VARIANT_LABEL[variant]} is {value:g}", "selected",
+                    out.append(new_claim(exp, f"{stat} per-colour error {VARIANT_PHRASE[variant]} is {value:g}", "selected",
                                       Source(f"NB {exp.removesuffix('-sigmoid')}", value, precision=half_unit(value)),
                                       variant, f"{stat}_mse", single_draw=True))
     out += [_words(*words) for words in reference.OLD_WORDS]

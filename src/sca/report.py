@@ -553,7 +553,7 @@ def study(name: str) -> pd.DataFrame:
 
 
 def study_figure(name: str) -> Image:
-    fig = figures.study_boxes(study(name), STUDY_GROUP[name], {d: analysis.published_mean_score(d) for d in studies.SWEEPS})
+    fig = figures.study_boxes(study(name), STUDY_GROUP[name], {d: analysis.published_mean_score(d) for d in studies.DESIGNS})
     figures.save(fig, "beyond", f"study-{name}")
     return Image(filename=str(figures.figures_dir() / "beyond" / f"study-{name}.png"))
 
@@ -619,7 +619,7 @@ def beyond_synthesis() -> Markdown:
     fixed = analysis.fixed_weights(study("fixed"))
     swap = analysis.concept_swap(study("concept")).set_index("design")
     parts = []
-    for design in studies.SWEEPS:
+    for design in studies.DESIGNS:
         b, c = budget.loc[design], swap.loc[design]
         working = list(fixed.loc[(fixed["design"] == design) & fixed["works"], "fixed"])
         labels = (f"about {b['smallest_labels']:.0f} red labels per run (×{b['smallest_factor']:g} of the paper's budget) bring "

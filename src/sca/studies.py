@@ -12,7 +12,7 @@ caches, evaluates and reports like any other (`python -m sca run 2.4.1 --label-s
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -20,17 +20,14 @@ import torch
 
 from . import experiments
 from .cache import atomic_write, cache_dir
-from .data import Label
 from .population import GEOMETRY_DEGREES
-from .experiments import Experiment, Variant
-from .interventions import Suppression
-from .schedule import load_schedule
+from .experiments import Experiment
 from .sweep import RunResult, run
 from .train import schedule_step
 
 CONCEPTS = {"red": (0, 0.0, "cyan"), "green": (1, 1 / 3, "magenta"), "blue": (2, 2 / 3, "yellow")}  # channel, hue, opposite
 FIXED = ("mean", "peak")
-SWEEPS = ("2.4.1", "2.9.1")  # the anchored and the isolated design
+DESIGNS = ("2.4.1", "2.9.1")  # the anchored and the isolated design
 SELECTIVE_VARIANT = {"2.4.1": "suppression", "2.9.1": "ablated"}  # the intervention each design is judged by
 LABEL_FACTORS = (0.0, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0, 4.0)
 VIBRANT_FACTORS = (0.0, 1 / 4, 4.0)
@@ -45,8 +42,8 @@ class Cell:
     concept: str = "red"
 
     def __post_init__(self):
-        if self.experiment not in SWEEPS:
-            raise ValueError(f"study cell: experiment {self.experiment!r} is not one of {SWEEPS}")
+        if self.experiment not in DESIGNS:
+            raise ValueError(f"study cell: experiment {self.experiment!r} is not one of {DESIGNS}")
         if self.fixed not in (None, *FIXED):
             raise ValueError(f"study cell: fixed={self.fixed!r}; expected one of {FIXED}")
         if self.constant_lr and self.fixed is None:
@@ -72,11 +69,11 @@ class Cell:
 
 
 STUDIES = {
-    "labels": [Cell(e, labels=(("red", f),)) for e in SWEEPS for f in LABEL_FACTORS]
+    "labels": [Cell(e, labels=(("red", f),)) for e in DESIGNS for f in LABEL_FACTORS]
               + [Cell("2.4.1", labels=(("vibrant", f),)) for f in VIBRANT_FACTORS],
-    "fixed": [Cell(e, fixed=how, constant_lr=lr) for e in SWEEPS
+    "fixed": [Cell(e, fixed=how, constant_lr=lr) for e in DESIGNS
               for how, lr in ((None, False), ("mean", False), ("peak", False), ("mean", True))],
-    "concept": [Cell(e, concept=c) for e in SWEEPS for c in ("red", "green")],
+    "concept": [Cell(e, concept=c) for e in DESIGNS for c in ("red", "green")],
 }
 
 
