@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from . import experiments, reference, rules
+from . import experiments, reference, results, rules
 from .claim import (EVIDENCE, FAILED_SCORE, KINDS, N_PUBLISHED, RULES, SOURCE_PRECISION, VARIANT_PHRASE, Claim, Source,
                     merge, model_of, new_claim, variant_identity)
 from .evaluate import ablation_bound, suppression_bound
@@ -269,7 +269,7 @@ def by_experiment(card: pd.DataFrame) -> pd.DataFrame:
 def calibration(card: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The single-draw claims' percentiles among our seeds, and whether they look uniform (`rules.calibration`)."""
     draws = card[card["single_draw"]][["experiment", "statement", "published", "percentile", "verdict"]]
-    return draws, rules.calibration(draws["percentile"].to_numpy())
+    return draws, rules.calibration(draws["percentile"].to_numpy(), len(results.OLD_SEEDS))
 
 
 # What the paper and notebooks publish that no claim checks, and why.

@@ -374,7 +374,9 @@ def calibration_sentence(table: Table) -> Markdown:
         f"{c['expected_outside']:.1f} of {c['n']} should fall outside the {lo}th-{hi}th percentile window by chance. "
         f"{c['outside']} do ({c['low']} below, {c['high']} above; binomial p = {c['binomial_p']:.2g}), {judgement}; a "
         f"Kolmogorov-Smirnov test of uniformity gives p = {c['ks_p']:.2g} (approximate: with {len(results.OLD_SEEDS)} seeds the "
-        f"percentiles are coarse, and a notebook's maximum and median come from one model, so the draws are not independent)."
+        f"percentiles are coarse, and a notebook's maximum and median come from one model, so the draws are not independent). "
+        f"{c['beyond_all']} lie beyond every one of our seeds, where chance puts {c['expected_beyond_all']:.1f} "
+        f"(each draw has probability 2/{len(results.OLD_SEEDS) + 1} of doing so)."
         + (f" Outside the window: {listed}." if len(out) else ""))
 
 

@@ -233,16 +233,19 @@ def compare(a: np.ndarray, b: np.ndarray, direction: str, factor: float = 1.0, p
                      effect_hi=float(hi), near=near)
 
 
-def calibration(percentiles: np.ndarray) -> dict:
+def calibration(percentiles: np.ndarray, seeds: int | None = None) -> dict:
     """Single draws placed among our seeds: if our implementation is faithful, each percentile is uniform on
     0-100, so about a tenth fall outside SPREAD by chance. The count outside against that (binomial test) and
     the whole sample against uniform (Kolmogorov-Smirnov; approximate, since percentiles among a few seeds are
-    discrete)."""
+    discrete). With `seeds`, also how many lie beyond every one of our seeds, against chance."""
     q = np.asarray(percentiles, dtype=float) / 100
     n = len(q)
     outside = int(((q < SPREAD[0] / 100) | (q > SPREAD[1] / 100)).sum())
     chance = 1 - (SPREAD[1] - SPREAD[0]) / 100
-    return {"n": n, "outside": outside, "expected_outside": chance * n,
+    beyond = {}
+    if seeds:  # a draw beyond every one of `seeds` seeds happens with probability 2/(seeds + 1) by chance
+        beyond = {"beyond_all": int(((q == 0) | (q == 1)).sum()), "expected_beyond_all": n * 2 / (seeds + 1)}
+    return beyond | {"n": n, "outside": outside, "expected_outside": chance * n,
             "binomial_p": float(stats.binomtest(outside, n, chance).pvalue),
             "ks_p": float(stats.kstest(q, "uniform").pvalue),
             "low": int((q < SPREAD[0] / 100).sum()), "high": int((q > SPREAD[1] / 100).sum())}
