@@ -156,6 +156,9 @@ def check_writable(folder: Path) -> bool:
         return False
 
 
+HELD_LOCKS: set[int] = set()  # this process's lock descriptors: a forked worker closes its copies (`workers`)
+
+
 @contextmanager
 def computing(path: Path):
     """Hold an exclusive lock for `path` while its entry is computed (a `.<name>.lock` file beside it, released
@@ -168,9 +171,11 @@ def computing(path: Path):
     try:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            HELD_LOCKS.add(fd)
         yield
     finally:
         if fd is not None:
+            HELD_LOCKS.discard(fd)
             os.close(fd)
 
 

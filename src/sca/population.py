@@ -62,7 +62,8 @@ def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int]
     chunks = seed_chunks(len(seeds), default_workers(len(seeds)) if loss_grid else 1)
     if len(chunks) == 1:
         return _seed_table(experiment, model, seeds, loss_grid)
-    parts = map_in_workers(_seed_table, [(experiment, model.seeds(c), [seeds[i] for i in c], loss_grid) for c in chunks])
+    parts = map_in_workers(_seed_table, [(experiment, model.seeds(c), [seeds[i] for i in c], loss_grid) for c in chunks],
+                           what=[f"the evaluation of {experiment.name}, seeds {seeds[c[0]]} to {seeds[c[-1]]}" for c in chunks])
     table = pd.concat(parts)
     return table.loc[[(s, v.name) for v in experiment.all_variants for s in seeds]]  # one process's row order
 

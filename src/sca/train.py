@@ -186,7 +186,8 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
             result = _train(experiment, seeds, stream, progress)
     else:
         args = [(experiment, [seeds[i] for i in chunk], stream) for chunk in chunks]
-        result = merge(map_in_workers(_train, args, threads))
+        what = [f"{experiment.name}, {len(a[1])} seeds from {a[1][0]} to {a[1][-1]}" for a in args]
+        result = merge(map_in_workers(_train, args, threads, what))
     result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data))
     return result
 

@@ -8,13 +8,20 @@ bits whichever process or thread computes it (see `optim` and the tests of `trai
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
 def default_workers(n_seeds: int) -> int:
@@ -39,8 +46,49 @@ def seed_chunks(n_seeds: int, workers: int) -> list[list[int]]:
     return [[int(i) for i in c] for c in np.array_split(np.arange(n_seeds), max(1, min(workers, n_seeds)))]
 
 
-def map_in_workers(fn: Callable, args: Sequence[Sequence], threads: int = 1) -> list:
-    """[fn(*a) for a in args], each call in its own forked worker process with `threads` torch threads."""
+class WorkerDied(RuntimeError):
+    """A worker process ended without an answer (killed, or out of memory)."""
+
+
+def _die_with(parent: int) -> None:
+    """Ask the kernel to end this process when its parent dies (Linux), and end now if it already has."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the worker outlives a killed parent until its task ends
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _start_worker(parent: int, threads: int) -> None:
+    """A worker's first act: die with its parent, let go of the cache locks it inherited (the parent keeps them;
+    a lock must not outlive the process that took it), and use `threads` torch threads."""
+    _die_with(parent)
+    from .cache import HELD_LOCKS
+
+    for fd in list(HELD_LOCKS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    HELD_LOCKS.clear()
+    torch.set_num_threads(threads)
+
+
+def map_in_workers(fn: Callable, args: Sequence[Sequence], threads: int = 1, what: Sequence[str] = ()) -> list:
+    """[fn(*a) for a in args], each call in its own forked worker process with `threads` torch threads. A worker
+    that dies raises WorkerDied naming what it held (`what[i]` describes call i)."""
     with ProcessPoolExecutor(len(args), mp_context=multiprocessing.get_context("fork"),
-                             initializer=torch.set_num_threads, initargs=(threads,)) as pool:
-        return list(pool.map(fn, *zip(*args)))
+                             initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
+        futures = [pool.submit(fn, *a) for a in args]
+        out, lost = [], []
+        for i, future in enumerate(futures):
+            try:
+                out.append(future.result())
+            except BrokenProcessPool:
+                lost.append(what[i] if i < len(what) else f"task {i + 1} of {len(args)}")
+        if lost:
+            raise WorkerDied(f"a worker process died (killed, or out of memory); unfinished: {'; '.join(lost)}. Nothing of "
+                             "this run was cached: run it again, or with SCA_WORKERS=1 to use one process")
+        return out
