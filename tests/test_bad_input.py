@@ -1,7 +1,12 @@
 """Bad input, across the CLI, schedule files, configs, interventions, surgery and training: each gets an
 error that names the culprit, raised before any long work. (Cache damage: tests/test_cache.py.)"""
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -123,6 +128,9 @@ CLI_CASES = [
     (["run", "2.4.1", "--seeds", "0-999999"], "GiB"),
     (["run", "2.4.1", "--seeds", "0-9999999"], "more than 1000000 seeds"),
     (["run", "2.4.1", "--stream", "theirs"], "invalid choice: 'theirs'"),
+    (["run", "2.4.1", "--seeds", "0-99999999999999"], "more than 1000000 seeds"),  # refused before it is expanded
+    (["run", "2.4.1", "--out", ""], "--out is empty"),
+    (["run", "2.4.1", "--label-scale", "red=0.5", "--label-scale", "red=0.5"], "['red'] more than once"),
 ]
 
 
@@ -145,3 +153,45 @@ def test_the_cli_refuses_an_unwritable_output_folder_before_training(tmp_path, c
 def test_a_user_schedule_is_an_explicit_path_and_is_used(tmp_path):
     exp = _with_schedule(tmp_path, SHORT)
     assert train(exp, [0]).terms["loss"].shape == (60, 1)
+
+
+def test_a_folder_in_place_of_the_summary_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "out" / "summary.json").mkdir(parents=True)
+    with pytest.raises(SystemExit):
+        main(["run", "2.4.1", "--out", str(tmp_path / "out")])
+    assert "summary.json: it is a folder" in capsys.readouterr().err
+
+
+def test_an_empty_cache_folder_setting_is_refused(monkeypatch):
+    from sca.cache import cache_dir
+
+    monkeypatch.setenv("SCA_CACHE_DIR", "")
+    with pytest.raises(ValueError, match="SCA_CACHE_DIR is set but empty"):
+        cache_dir()
+
+
+def test_a_summary_that_cannot_be_written_after_training_is_kept(tmp_path, monkeypatch, capsys):
+    from sca import cli
+
+    real = cli.atomic_write
+
+    def full_disk(path, data):
+        if path.name == "summary.json":
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(cli, "atomic_write", full_disk)
+    with pytest.raises(SystemExit):
+        main(["run", "2.4.1", "--seeds", "0", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "the result is kept in" in err
+    kept = Path(err.split("the result is kept in ")[1].strip())
+    assert json.loads(kept.read_text())["selected_seed"] == 0
+
+
+def test_a_console_that_cannot_print_the_symbols_does_not_fail_a_written_run(tmp_path):
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([sys.executable, "-m", "sca", "run", "2.4.1", "--seeds", "0", "--out", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "summary.json").exists() and "red ? +" in done.stdout

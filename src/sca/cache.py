@@ -47,7 +47,10 @@ class CorruptCacheEntry(Exception):
 
 def cache_dir() -> Path:
     """$SCA_CACHE_DIR, or .cache/sca under the current directory (the project root when run from there)."""
-    return Path(os.environ.get("SCA_CACHE_DIR", ".cache/sca"))
+    folder = os.environ.get("SCA_CACHE_DIR", ".cache/sca")
+    if not folder.strip():
+        raise ValueError("SCA_CACHE_DIR is set but empty: unset it to cache in .cache/sca, or name a folder")
+    return Path(folder)
 
 
 # The modules whose code determines a trained model: editing anything else (evaluation, figures,

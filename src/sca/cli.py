@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import experiments
-from .cache import atomic_write
+from .cache import atomic_write, cache_dir
 from .stream import STREAMS, get_stream
 from .train import TrainingFailed, check_seeds
 
@@ -30,9 +30,9 @@ def parse_seeds(text: str) -> list[int]:
         lo, hi = int(m[1]), int(m[2]) if m[2] is not None else None
         if hi is not None and hi < lo:
             raise argparse.ArgumentTypeError(f"seed range {part.strip()!r} runs backwards: write {hi}-{lo}")
-        seeds += list(range(lo, hi + 1)) if hi is not None else [lo]
-        if len(seeds) > MAX_SEEDS:
+        if len(seeds) + (hi - lo + 1 if hi is not None else 1) > MAX_SEEDS:  # sized before it is expanded
             raise argparse.ArgumentTypeError(f"seeds {text!r}: more than {MAX_SEEDS} seeds in one run")
+        seeds += list(range(lo, hi + 1)) if hi is not None else [lo]
     try:
         return check_seeds(seeds)
     except ValueError as e:
@@ -58,26 +58,43 @@ def _list(_args) -> int:
 
 
 def _run(args) -> int:
-    import pandas as pd
-
-    from .sweep import compare_statistics, run
+    from .sweep import run
 
     exp = experiments.get(args.experiment)
+    labels = [label for label, _ in args.label_scale]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"--label-scale gives {sorted({x for x in labels if labels.count(x) > 1})} more than once: "
+                         "give each label once, with the product of the factors if you meant to combine them")
     if args.label_scale or args.fixed or args.constant_lr or args.concept != "red":
         from .studies import Cell, cell_experiment
 
         exp = cell_experiment(Cell(exp.name, labels=tuple(args.label_scale), fixed=args.fixed,
                                    constant_lr=args.constant_lr, concept=args.concept))
     seeds = args.seeds if args.seeds is not None else list(exp.seeds)
+    if args.out is not None and not args.out.strip():
+        raise ValueError("--out is empty: name an output folder, or leave --out out for runs/EXP")
     out = Path(args.out or f"runs/{exp.name}")
-    _check_output_folder(out)
+    _check_output(out / "summary.json")
     started = time.perf_counter()
     result = run(exp, seeds, stream=get_stream(args.stream), progress=sys.stderr.isatty() and not os.environ.get("CI"),
                  cache=not args.no_cache)
     elapsed = time.perf_counter() - started
     summary = result.summary() | {"stream": args.stream, "wall_time_s": elapsed}
-    atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
+    _write_keeping(out / "summary.json", json.dumps(summary, indent=2).encode())
+    try:
+        _report(args, exp, seeds, result, elapsed, out)
+    except OSError as e:  # the summary is written: a console that cannot take the report does not undo it
+        print(f"sca: could not print the report ({e}); the summary is in {out / 'summary.json'}", file=sys.stderr)
+    return 0
 
+
+def _report(args, exp, seeds, result, elapsed: float, out: Path) -> None:
+    import pandas as pd
+
+    from .studies import CONCEPTS
+    from .sweep import compare_statistics
+
+    concept, opposite = args.concept, CONCEPTS[args.concept][2]
     scores = result.runs["score"]
     print(f"{exp.name} {exp.title}: {len(seeds)} seeds in {elapsed:.1f} s")
     if len(scores) > 1:
@@ -89,19 +106,41 @@ def _run(args) -> int:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(compare_statistics(result).round(4).to_string(na_rep="-"))
     for name, v in result.variants.items():
-        print(f"  {name:<12} red Δ {result.delta(name, 'red'):+.3f}  cyan Δ {result.delta(name, 'cyan'):+.3f}  "
+        print(f"  {name:<12} {concept} Δ {result.delta(name, concept):+.3f}  {opposite} Δ {result.delta(name, opposite):+.3f}  "
               f"R² {v.r2:.2f}  max {v.max_mse:.3g}  median {v.median_mse:.2g}")
     print(f"wrote {out / 'summary.json'}")
-    return 0
 
 
-def _check_output_folder(out: Path) -> None:
-    """Fail before training if the summary could not be written."""
+def _check_output(target: Path) -> None:
+    """Fail before training if `target` could not be written: its folder takes a file (one is written, flushed
+    and removed), and the target itself is not a folder."""
+    if target.is_dir():
+        raise OSError(f"cannot write {target}: it is a folder")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=out).close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".sca-check-") as f:
+            f.write(b"{}")
+            f.flush()
+            os.fsync(f.fileno())
     except OSError as e:
-        raise OSError(f"cannot write to the output folder {out}: {e.strerror or e}") from None
+        raise OSError(f"cannot write to the output folder {target.parent}: {e.strerror or e}") from None
+
+
+def _write_keeping(target: Path, data: bytes) -> None:
+    """Write `target`; if that fails after all (a full disk, a folder put in its place), keep the result in a
+    recovery file in the cache folder, or else the temporary folder, and raise naming both."""
+    try:
+        atomic_write(target, data)
+    except OSError as e:
+        for folder in (cache_dir(), Path(tempfile.gettempdir())):
+            recovery = folder / f"recovered-{target.parent.name or 'run'}-{int(time.time())}-{target.name}"
+            try:
+                atomic_write(recovery, data)
+                break
+            except OSError:
+                recovery = None
+        kept = f"; the result is kept in {recovery}" if recovery else "; the result could not be kept anywhere"
+        raise OSError(f"cannot write {target}: {e.strerror or e}{kept}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--concept", choices=("red", "green", "blue"), default="red", help="the anchored concept (default red)")
     p.set_defaults(func=_run)
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # a console that cannot show ± Δ ² gets a stand-in, not a failure
+        sys.stdout.reconfigure(errors="replace")
     try:
         return args.func(args)
     except KeyError as e:  # an unknown name; its message lists the known ones
