@@ -83,3 +83,22 @@ def test_a_cell_runs_from_the_shell(tmp_path):
     assert main(["run", "2.4.1", "--seeds", "0-1", "--label-scale", "red=0.5", "--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["experiment"] == "2.4.1+redx0.5" and summary["seeds"] == [0, 1]
+
+
+def test_building_a_fixed_weight_cell_writes_nothing(tmp_path, monkeypatch):
+    from sca.cache import run_key
+    from sca.stream import TorchStream
+
+    monkeypatch.setenv("SCA_CACHE_DIR", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("not a folder")
+    exp = studies.cell_experiment(studies.Cell("2.4.1", fixed="mean"))
+    assert list(tmp_path.iterdir()) == [tmp_path / "a-file"]
+    schedule, lr, weights = exp.training_schedule()  # inline, and trainable
+    assert schedule.length == len(lr) and all(np.ptp(w) == 0 for w in weights.values())
+    assert run_key(exp, [0], TorchStream()) != run_key(studies.cell_experiment(studies.Cell("2.4.1", fixed="peak")), [0], TorchStream())
+
+
+def test_a_schedule_with_a_byte_order_mark_reads():
+    from sca.schedule import parse_schedule
+
+    assert parse_schedule("\ufeffSTEP,lr\n0,0.1\n10,0.1\n", "bom.csv").length == 11

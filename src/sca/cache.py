@@ -25,7 +25,7 @@ from typing import Callable, TypeVar
 
 import torch
 
-from .schedule import load_schedule
+from .schedule import schedule_text
 
 try:
     import fcntl
@@ -90,12 +90,11 @@ def run_key(experiment, seeds, stream) -> str:
     """SHA-256 of everything that determines a training run: the experiment's training fields (model,
     data, regularizers, fixed weights, validation interval; not its name, title, variants or plots),
     its schedule file's contents, the seeds, the random stream, and the training modules' sources."""
-    schedule = load_schedule(experiment.schedule)
     training = (experiment.model, experiment.data, experiment.regularizers, experiment.fixed_weights,
                 experiment.unused_columns, experiment.val_every)
     parts = [
         repr(training),
-        Path(schedule.source).read_text(),
+        schedule_text(experiment.schedule),
         repr(list(seeds)),
         f"{type(stream).__module__}.{type(stream).__qualname__}{sorted(vars(stream).items())!r}",
         source_digest(),

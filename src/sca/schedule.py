@@ -132,8 +132,9 @@ def _parse_header(name: str, source: str) -> tuple[str, str, str]:
 
 
 def parse_schedule(text: str, source: str = "<schedule>") -> Schedule:
-    """Read schedule CSV text. Every problem raises ScheduleError naming `source`, row and column."""
-    lines = list(csv.reader(text.strip().splitlines()))
+    """Read schedule CSV text. Every problem raises ScheduleError naming `source`, row and column. A byte-order
+    mark (as some spreadsheets write) is ignored."""
+    lines = list(csv.reader(text.lstrip("\ufeff").strip().splitlines()))
     if not lines:
         raise ScheduleError(f"{source}: empty file")
     header = [h.strip() for h in lines[0]]
@@ -202,7 +203,17 @@ def schedule_path(name: str | Path) -> Path:
     return path
 
 
+def is_inline(name: str | Path) -> bool:
+    """Whether `name` is a schedule's CSV text itself (it has a line break) rather than a name or a path."""
+    return isinstance(name, str) and "\n" in name
+
+
+def schedule_text(name: str | Path) -> str:
+    """A schedule's CSV text: inline, a package schedule by name, or a file by explicit path."""
+    return name if is_inline(name) else schedule_path(name).read_text()
+
+
 def load_schedule(name: str | Path) -> Schedule:
-    """Load a package schedule by name, or a schedule file by explicit path (see `schedule_path`)."""
-    path = schedule_path(name)
-    return parse_schedule(path.read_text(), str(path))
+    """Load a package schedule by name, a schedule file by explicit path (see `schedule_path`), or CSV text given
+    inline (a config built in memory, such as a study's constant weights)."""
+    return parse_schedule(schedule_text(name), "<inline schedule>" if is_inline(name) else str(schedule_path(name)))

@@ -11,7 +11,6 @@ caches, evaluates and reports like any other (`python -m sca run 2.4.1 --label-s
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,7 +18,6 @@ import pandas as pd
 import torch
 
 from . import experiments
-from .cache import atomic_write, cache_dir
 from .population import GEOMETRY_DEGREES
 from .experiments import Experiment
 from .sweep import RunResult, run
@@ -92,7 +90,7 @@ def cell_experiment(cell: Cell) -> Experiment:
 
 
 def _fixed(exp: Experiment, cell: Cell) -> Experiment:
-    """Constant weights (and optionally learning rate), written as a schedule of their own."""
+    """Constant weights (and optionally learning rate), with a schedule of their own (the learning rate alone), inline."""
     schedule, lr, weights = exp.training_schedule()
     rows = [schedule_step(t, schedule.length) for t in range(schedule.length)]
     reduce = np.mean if cell.fixed == "mean" else np.max
@@ -102,9 +100,7 @@ def _fixed(exp: Experiment, cell: Cell) -> Experiment:
     text = "STEP,lr\n" + lr_text
     if not cell.constant_lr and schedule.rows[-1][0] != schedule.length - 1:
         text += f"{schedule.length - 1},\n"
-    path = cache_dir() / "schedules" / f"{hashlib.sha256(text.encode()).hexdigest()[:16]}.csv"
-    atomic_write(path, text.encode())
-    return replace(exp, schedule=str(path.resolve()), fixed_weights=fixed, unused_columns=())
+    return replace(exp, schedule=text, fixed_weights=fixed, unused_columns=())  # inline: building a config writes nothing
 
 
 def _concept(exp: Experiment, concept: str) -> Experiment:
