@@ -15,7 +15,7 @@ from sca import experiments
 from sca.cli import main
 from sca.data import DataConfig, Label
 from sca.experiments import Variant
-from sca.interventions import AxisSuppression, Falloff, LinearMapper, Repulsion, Suppression
+from sca.interventions import AxisSuppression, BezierMapper, Falloff, LinearMapper, Repulsion, Suppression
 from sca.model import ColorAutoencoder, ModelConfig, ablate, default_init, prune
 from sca.regularizers import Regularizer
 from sca.schedule import ScheduleError, load_schedule, parse_schedule
@@ -88,6 +88,14 @@ CASES = [
     ("mapper a >= b", lambda p: LinearMapper(0.5, 0.2), ValueError, r"needs a < b"),
     ("falloff threshold 1", lambda p: Falloff(a=1.0), ValueError, r"a=1\.0 must lie in \[0, 1\)"),
     ("no axes to suppress", lambda p: AxisSuppression(()), ValueError, r"non-empty"),
+    ("NaN falloff power", lambda p: Falloff(power=float("nan")), ValueError, r"power=nan must be a finite number"),
+    ("NaN Bézier slope", lambda p: BezierMapper(0.0, 0.5, start_slope=float("nan")), ValueError, r"start_slope=nan is not finite"),
+    ("Bézier of one point", lambda p: BezierMapper(0.0, 0.5, resolution=1), ValueError, r"resolution=1 must be a whole number >= 2"),
+    ("fractional ablation dim", lambda p: ablate(_model(), (0.7,)), TypeError, r"latent dims \[0\.7\] are not whole numbers"),
+    ("subspace of every dim", lambda p: replace(E241, regularizers=(Regularizer("s", "subspace", dims=(0, 1, 2, 3)),)),
+     ValueError, r"penalises nothing"),
+    ("a schedule too long for memory", _train_with(HEADER + "0,0.1,0,0,0\n100000000,0.1,0,0,0\n"), MemoryError,
+     r"even one seed needs .* its schedule \(100,000,001 steps\) is too long"),
     # surgery
     ("ablate out of range", lambda p: ablate(_model(), [4]), IndexError, r"latent dims \[4\] out of range.*valid: 0\.\.3"),
     ("prune every dim", lambda p: prune(_model(), [0, 1, 2, 3]), ValueError, r"would leave no latent dimension"),

@@ -48,8 +48,8 @@ class Falloff:
         _check_unit_interval("Falloff", b=self.b)
         if not 0.0 <= self.a < 1.0:
             raise ValueError(f"Falloff: a={self.a} must lie in [0, 1)")
-        if self.power < 0:
-            raise ValueError(f"Falloff: power={self.power} must be >= 0")
+        if not math.isfinite(self.power) or self.power < 0:
+            raise ValueError(f"Falloff: power={self.power} must be a finite number >= 0")
 
     def __call__(self, alignment: torch.Tensor) -> torch.Tensor:
         ramp = ((alignment - self.a) / (1 - self.a)).clamp_min(0).pow(self.power)
@@ -90,6 +90,11 @@ class BezierMapper:
         _check_unit_interval("BezierMapper", a=self.a, b=self.b)
         if not self.a < self.b:
             raise ValueError(f"BezierMapper: needs a < b, got a={self.a}, b={self.b}")
+        for name in ("start_slope", "end_slope", "control_distance"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"BezierMapper: {name}={getattr(self, name)} is not finite")
+        if isinstance(self.resolution, bool) or not isinstance(self.resolution, int) or self.resolution < 2:
+            raise ValueError(f"BezierMapper: resolution={self.resolution!r} must be a whole number >= 2")
         object.__setattr__(self, "_table", self._curve())
 
     def _curve(self) -> tuple[np.ndarray, np.ndarray]:

@@ -116,6 +116,9 @@ class ColorAutoencoder(nn.Module):
 
 def _checked_dims(model: ColorAutoencoder, dims: Sequence[int]) -> list[int]:
     k = model.latent_dim
+    odd = [d for d in dims if isinstance(d, bool) or int(d) != d]
+    if odd:
+        raise TypeError(f"latent dims {odd} are not whole numbers")
     dims = sorted(set(int(d) for d in dims))
     bad = [d for d in dims if not 0 <= d < k]
     if bad:

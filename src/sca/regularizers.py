@@ -62,6 +62,9 @@ class Regularizer:
             raise ValueError(f"regularizer {self.name!r}: direction has {len(self.direction)} dims, latent has {latent_dim}")
         if self.dims and max(self.dims) >= latent_dim:
             raise ValueError(f"regularizer {self.name!r}: dims {self.dims} out of range for latent width {latent_dim}")
+        if self.kind == "subspace" and not self.invert and set(self.dims) >= set(range(latent_dim)):
+            raise ValueError(f"regularizer {self.name!r}: a subspace of every latent dim {self.dims} penalises nothing "
+                             "(the term is always zero): list fewer dims, or use invert=True to penalise those listed")
 
     def per_sample(self, z: torch.Tensor, unit: bool = False) -> torch.Tensor:
         """Per-sample loss [S, B] for latents z [S, B, K].

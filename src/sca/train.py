@@ -140,8 +140,11 @@ def available_memory() -> int | None:
 def check_memory(experiment: "Experiment", n_seeds: int, steps: int) -> None:
     need, have = memory_needed(experiment, n_seeds, steps), available_memory()
     if have is not None and need > have:
-        raise MemoryError(f"{experiment.name}: training {n_seeds} seeds at once needs about {need / 2**30:.1f} GiB, "
-                          f"but only {have / 2**30:.1f} GiB is available; run fewer seeds at a time")
+        one = memory_needed(experiment, 1, steps)
+        cure = ("run fewer seeds at a time" if one <= have else
+                f"even one seed needs {one / 2**30:.1f} GiB: its schedule ({steps:,} steps) is too long")
+        raise MemoryError(f"{experiment.name}: training {n_seeds} seeds of {steps:,} steps at once needs about "
+                          f"{need / 2**30:.1f} GiB, but only {have / 2**30:.1f} GiB is available; {cure}")
 
 
 @contextmanager
