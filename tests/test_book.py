@@ -141,3 +141,16 @@ def test_the_browser_finds_every_image_and_reference(rendered, page):
             assert anchor in ids, href
     if page != "index.html":
         assert re.search(r"Figure \d+\.\d+", text) and re.search(r"Table \d+\.\d+", text)
+
+
+def test_unreadable_cell_options_fail_the_build_naming_chapter_and_cell(tmp_path):
+    bad = tmp_path / "garbled.qmd"
+    bad.write_text("# Garbled\n\n```{python}\n#| label: setup\n#| include: false\nx = 1\n```\n\n"
+                   "```{python}\n#| label: [unclosed\nx\n```\n")
+    config = {**CONFIG, "book": {**CONFIG["book"], "chapters": ["index.qmd", str(bad)]}}
+    cfg = tmp_path / "_quarto.yml"
+    cfg.write_text(yaml.safe_dump(config))
+    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1
+    assert "garbled.qmd, cell" in done.stderr and "#| options" in done.stderr

@@ -130,3 +130,16 @@ def test_processes_asking_for_the_same_entry_at_once_compute_it_once(tmp_path):
     with multiprocessing.get_context("fork").Pool(3) as pool:
         values = pool.map(_slow_entry, [(str(path), str(log))] * 3)
     assert values == [42, 42, 42] and log.read_text() == "x"  # one computed, two waited and read its entry
+
+
+def test_a_written_file_gets_the_users_umask(tmp_path):
+    import os
+
+    from sca.cache import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "x.json", b"{}")
+        assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)

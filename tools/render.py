@@ -90,12 +90,12 @@ def source_key(text: str) -> str:
     return hashlib.sha256((text + package_digest()).encode()).hexdigest()[:20]
 
 
-def cell_options(cell) -> dict:
+def cell_options(cell, where: str = "a cell") -> dict:
     lines = [line[3:] for line in cell.source.splitlines() if line.startswith("#| ")]
     try:
         return yaml.safe_load("\n".join(lines)) or {}
     except yaml.YAMLError as e:
-        raise BuildError(f"cannot read the #| options of a cell: {e}") from e
+        raise BuildError(f"cannot read the #| options of {where}: {e}") from e
 
 
 def rel(path: Path) -> str:
@@ -108,6 +108,9 @@ def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.No
     if frozen.exists() and not fresh:
         return nbformat.read(frozen, as_version=4)
     nb = jupytext.reads(text, fmt="Rmd")
+    for i, cell in enumerate(nb.cells):  # options read before any long work, naming the chapter and cell
+        if cell.cell_type == "code":
+            cell_options(cell, f"{rel(page.source)}, cell {i}")
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     started = time.perf_counter()
     try:
@@ -162,7 +165,7 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
             continue
         if cell.cell_type != "code":
             continue
-        opts = cell_options(cell)
+        opts = cell_options(cell, f"{rel(page.source)}, cell {index}")
         if opts.get("include") is False:
             continue
         code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("#|")).strip()

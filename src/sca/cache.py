@@ -102,6 +102,12 @@ def run_key(experiment, seeds, stream) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a uniquely named temp file beside it, then rename: readers see
     the old file or the new one, never half of one, and concurrent writers do not collide."""
@@ -112,6 +118,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the user's umask like any other
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
