@@ -118,6 +118,12 @@ def test_bad_input_is_named(action, error, pattern, tmp_path):
         action(tmp_path)
 
 
+def test_a_one_step_schedule_is_blamed_for_its_collapse(tmp_path):
+    exp = _with_schedule(tmp_path, HEADER + "0,0.1,0,0,0\n")
+    with pytest.warns(UserWarning, match=r"after 1 steps \(the schedule has only 1 step\(s\): lengthen it\)"):
+        train(exp, [0])
+
+
 def test_a_collapsed_run_is_reported_by_seed(tmp_path):
     exp = _with_schedule(tmp_path, HEADER + "0,1e6,0.01,0.1,0.1\n59,1e6,0,0,0\n")
     with pytest.warns(UserWarning, match=r"seed\(s\) \[0, 1\] collapsed: val_recon up to"):

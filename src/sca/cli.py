@@ -15,6 +15,7 @@ from . import experiments
 from .cache import atomic_write, cache_dir
 from .stream import STREAMS, get_stream
 from .train import TrainingFailed, check_seeds
+from .workers import WorkerDied
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -169,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyError as e:  # an unknown name; its message lists the known ones
         parser.exit(2, f"sca: error: {e.args[0]}\n")
-    except (ValueError, OSError, MemoryError, TrainingFailed) as e:  # bad input, files, memory, a diverged run
+    except (ValueError, TypeError, OSError, MemoryError, TrainingFailed, WorkerDied) as e:  # bad input, files, memory,
+        # a diverged run, a killed worker
         parser.exit(2, f"sca: error: {e}\n")
 
 

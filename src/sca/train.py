@@ -191,7 +191,8 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
         args = [(experiment, [seeds[i] for i in chunk], stream) for chunk in chunks]
         what = [f"{experiment.name}, {len(a[1])} seeds from {a[1][0]} to {a[1][-1]}" for a in args]
         result = merge(map_in_workers(_train, args, threads, what))
-    result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data))
+    result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data),
+                                  result.terms["loss"].shape[0])
     return result
 
 
@@ -311,14 +312,20 @@ class CollapseWarning(UserWarning):
 COLLAPSE_FRACTION = 0.5  # a seed whose val_recon is at least half a constant output's has learnt almost nothing
 
 
-def _collapsed(name: str, seeds: list[int], val_recon: np.ndarray, val_data: ColorData) -> list[int]:
-    """Seeds whose validation error is at least COLLAPSE_FRACTION of predicting the mean colour; warns."""
+SHORT_RUN = 10  # fewer training steps than this: a collapse is blamed on the schedule's length first (60 already learn)
+
+
+def _collapsed(name: str, seeds: list[int], val_recon: np.ndarray, val_data: ColorData, steps: int) -> list[int]:
+    """Seeds whose validation error is at least COLLAPSE_FRACTION of predicting the mean colour; warns, naming the
+    likely cause (a schedule of very few steps, or else the learning rate and weights)."""
     constant = float((val_data.rgb - val_data.rgb.mean(0)).pow(2).mean())
     bad = [s for s, v in zip(seeds, val_recon) if not v < COLLAPSE_FRACTION * constant]
     if bad:
         worst = max(float(v) for v in val_recon)
+        cause = (f"the schedule has only {steps} step(s): lengthen it" if steps < SHORT_RUN else
+                 "check the learning rate and weights")
         warnings.warn(f"{name}: seed(s) {bad} collapsed: val_recon up to {worst:.3g}, against {constant:.3g} for a "
-                      "constant output (check the learning rate and weights)", CollapseWarning, stacklevel=3)
+                      f"constant output after {steps} steps ({cause})", CollapseWarning, stacklevel=3)
     return bad
 
 
