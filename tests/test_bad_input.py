@@ -118,6 +118,12 @@ def test_bad_input_is_named(action, error, pattern, tmp_path):
         action(tmp_path)
 
 
+def test_weights_that_drown_reconstruction_are_flagged(tmp_path):
+    exp = _with_schedule(tmp_path, HEADER + "0,0.01,1e30,0.1,0.1\n59,0.01,1e30,0,0\n")
+    with pytest.warns(UserWarning, match=r"\{'separate': 1e\+30\} exceed 1000"):
+        train(exp, [0])
+
+
 def test_a_one_step_schedule_is_blamed_for_its_collapse(tmp_path):
     exp = _with_schedule(tmp_path, HEADER + "0,0.1,0,0,0\n")
     with pytest.warns(UserWarning, match=r"after 1 steps \(the schedule has only 1 step\(s\): lengthen it\)"):

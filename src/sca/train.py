@@ -181,8 +181,13 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     is the same bits whatever other seeds, workers or threads it trains with."""
     stream = stream or TorchStream()
     seeds = check_seeds(seeds)
-    schedule, _, _ = experiment.training_schedule()  # every input is checked before any training
+    schedule, _, weights = experiment.training_schedule()  # every input is checked before any training
     check_memory(experiment, len(seeds), schedule.length)
+    heavy = {name: float(w.max()) for name, w in weights.items() if w.max() > LARGE_WEIGHT}
+    if heavy:
+        warnings.warn(f"{experiment.name}: regularizer weight(s) {heavy} exceed {LARGE_WEIGHT:g}, so the regularizers "
+                      "outweigh reconstruction and the model may not learn to reconstruct (the published schedules stay "
+                      "below 1)", LargeWeightWarning, stacklevel=2)
     chunks = seed_chunks(len(seeds), default_workers(len(seeds)) if workers is None else int(workers))
     if len(chunks) == 1:
         with torch_threads(threads):
@@ -309,6 +314,11 @@ class CollapseWarning(UserWarning):
     """Some seeds reconstruct no better than a constant colour would."""
 
 
+class LargeWeightWarning(UserWarning):
+    """Regularizer weights so large that reconstruction no longer counts."""
+
+
+LARGE_WEIGHT = 1e3  # the published schedules' weights stay below 1
 COLLAPSE_FRACTION = 0.5  # a seed whose val_recon is at least half a constant output's has learnt almost nothing
 
 
