@@ -72,15 +72,19 @@ def test_book_renders_every_page_and_the_pdf(rendered):
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 500_000
 
 
-def test_a_failing_cell_fails_the_build_naming_chapter_and_cell(tmp_path):
-    bad = tmp_path / "broken.qmd"
-    bad.write_text("# Broken\n\n```{python}\n#| label: setup\n#| include: false\nx = 1\n```\n\n"
-                   "```{python}\n#| label: boom\nraise ValueError('on purpose')\n```\n")
+def render_with_chapter(tmp_path, name: str, cell: str) -> subprocess.CompletedProcess:
+    """Render the landing page and one chapter whose second cell is `cell`, HTML only."""
+    bad = tmp_path / name
+    bad.write_text(f"# Broken\n\n```{{python}}\n#| label: setup\n#| include: false\nx = 1\n```\n\n```{{python}}\n{cell}\n```\n")
     config = {**CONFIG, "book": {**CONFIG["book"], "chapters": ["index.qmd", str(bad)]}}
     cfg = tmp_path / "_quarto.yml"
     cfg.write_text(yaml.safe_dump(config))
-    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf"], cwd=ROOT,
+    return subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf"], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
+
+
+def test_a_failing_cell_fails_the_build_naming_chapter_and_cell(tmp_path):
+    done = render_with_chapter(tmp_path, "broken.qmd", "#| label: boom\nraise ValueError('on purpose')")
     assert done.returncode == 1
     assert "broken.qmd" in done.stderr and "boom" in done.stderr and "on purpose" in done.stderr
 
@@ -144,13 +148,6 @@ def test_the_browser_finds_every_image_and_reference(rendered, page):
 
 
 def test_unreadable_cell_options_fail_the_build_naming_chapter_and_cell(tmp_path):
-    bad = tmp_path / "garbled.qmd"
-    bad.write_text("# Garbled\n\n```{python}\n#| label: setup\n#| include: false\nx = 1\n```\n\n"
-                   "```{python}\n#| label: [unclosed\nx\n```\n")
-    config = {**CONFIG, "book": {**CONFIG["book"], "chapters": ["index.qmd", str(bad)]}}
-    cfg = tmp_path / "_quarto.yml"
-    cfg.write_text(yaml.safe_dump(config))
-    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = render_with_chapter(tmp_path, "garbled.qmd", "#| label: [unclosed\nx")
     assert done.returncode == 1
     assert "garbled.qmd, cell" in done.stderr and "#| options" in done.stderr

@@ -23,16 +23,18 @@ from .sweep import RunResult
 
 KINDS = {
     "selected": "a number published for one model (a sweep's selected model, or the one seed an old notebook trained), "
-                "placed among our seeds: reproduced if it overlaps their 5th-95th percentile window or matches our model",
+                f"placed among our seeds: reproduced if it overlaps their {rules.SPREAD[0]}th-{rules.SPREAD[1]}th percentile "
+                "window or matches our model",
     "bound": "an analytic reference value for red's error, judged as a selected-model number",
     "zero": "a number printed as zero: the median seed's |value| and our model's within the printed precision",
     "untouched": "a colour said to be untouched: its perceptual change (CIEDE2000 ΔE) within one just-noticeable "
                  "difference on the median seed and our model",
-    "damaged": "a colour said to be damaged: its ΔE change above one just-noticeable difference on the median seed and our model",
+    "damaged": "a colour said to be damaged (or darker, or brighter): its ΔE (or lightness ΔL*) change beyond one "
+               "just-noticeable difference on the median seed and our model",
     "mean": "a mean over seeds: Welch's t-test from both sides' mean, standard deviation and count",
     "spread": "a standard deviation over seeds: the F-test of the two variances",
     "extreme": "a minimum or maximum over seeds: a rank test of how many of our seeds lie beyond it",
-    "count": "a number of seeds (failed, or without the target geometry): Fisher's exact test",
+    "count": "a number of seeds (failed, collapsed, or without the target geometry): Fisher's exact test",
     "construction": "a result the method guarantees once a simpler fact holds, judged as that fact; a sanity check, "
                     "not counted as evidence",
     "comparison": "two experiments or variants over their seeds: the ratio or difference of medians with its 95% "
