@@ -28,3 +28,13 @@ def test_a_chapter_without_comparisons_gives_its_counts_only():
 def test_sanity_checks_are_counted_apart():
     text = report._verdict_text(card("reproduced", kind="construction"))
     assert text.startswith("Of 0 distinct measurements") and "1 of 1 sanity check by construction holds" in text
+
+
+def test_each_sweep_is_compared_with_its_notebook_on_a_variant_both_share():
+    from sca import analysis, experiments
+
+    assert set(analysis.REDUX) == set(experiments.SWEEPS)
+    for sweep, (old, variant, measures) in analysis.REDUX.items():
+        new_v, old_v = experiments.get(sweep).variant(variant), experiments.get(old).variant(variant)
+        assert (new_v.metric, new_v.power) == (old_v.metric, old_v.power), sweep  # R² against the same predictor
+        assert old in experiments.OLD and "r2" in measures

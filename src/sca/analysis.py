@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import colors, experiments, population, reference, studies
+from . import colors, experiments, population, reference, rules, studies
 from .evaluate import predictor
 from .results import load
 
@@ -123,3 +123,27 @@ def road() -> pd.DataFrame:
         frames.append(pd.DataFrame({"experiment": name, "variant": variant, "seed": pop.index,
                                     "red": pop["dmse:red"].to_numpy(), "off_target": pop[off].max(axis=1).to_numpy()}))
     return pd.concat(frames, ignore_index=True)
+
+
+# Each redux sweep against the old notebook it re-ran: the variant both share and the measures compared.
+REDUX = {"2.4.1": ("2.4", "suppression", ("r2", "dmse:red")), "2.5.1": ("2.5", "suppression", ("r2", "dmse:red")),
+         "2.7.1": ("2.7", "ablated", ("r2", "dmse:cyan")), "2.9.1": ("2.9", "ablated", ("r2", "dmse:red")),
+         "2.10.1": ("2.10", "ablated", ("r2", "dmse:red"))}
+REDUX_MARGIN = 0.05  # "the same" within this much, in R² and in Δ MSE
+
+
+def redux_comparison(name: str) -> pd.DataFrame:
+    """Does the redux sweep do what its single-seed notebook's design did? Per measure (R² of the variant's error
+    against its predictor, and a colour's change), over both experiments' seeds: the medians, their difference with
+    a bootstrap interval, Mann-Whitney p, and the verdict of "the same within REDUX_MARGIN" (`rules.compare`). This is
+    our question, not a published claim: the notebooks state none beyond re-running the design."""
+    old, variant, measures = REDUX[name]
+    new_pop, old_pop = (load(n).population.xs(variant, level="variant") for n in (name, old))
+    rows = []
+    for column in measures:
+        a, b = new_pop[column].to_numpy(float), old_pop[column].to_numpy(float)
+        j = rules.compare(a, b, "similar", scale="difference", margin=REDUX_MARGIN)
+        rows.append({"redux": name, "notebook": old, "variant": variant, "measure": column, "redux_median": np.median(a),
+                     "notebook_median": np.median(b), "difference": j.effect, "lo": j.effect_lo, "hi": j.effect_hi,
+                     "p": j.p_value, "verdict": j.verdict, "samples": (a, b)})
+    return pd.DataFrame(rows)

@@ -384,6 +384,28 @@ def not_checked_table() -> Table:
     return _table(pd.DataFrame(claims.NOT_CHECKED, columns=["experiment", "published", "why not checked"]), {})
 
 
+def redux_figure(r: RunResult) -> Image:
+    """The sweep beside the single-seed notebook whose design it re-ran: each measure over both experiments' seeds."""
+    df = analysis.redux_comparison(r.experiment.name)
+    panels = [{"title": f"{_column_label(row.measure)} {claims.VARIANT_PHRASE[row.variant]}",
+               "labels": [f"{row.redux} ({len(row.samples[0])} seeds)", f"{row.notebook} ({len(row.samples[1])} seeds)"],
+               "samples": list(row.samples), "log": False} for row in df.itertuples()]
+    return _show(figures.comparisons(panels), r, "against-notebook")
+
+
+def redux_sentence(r: RunResult) -> Markdown:
+    """Whether the sweep does what its notebook's design did, measure by measure."""
+    df = analysis.redux_comparison(r.experiment.name)
+    said = {"reproduced": "the same", "marginal": "about the same (the interval reaches past the margin)",
+            "not reproduced": "not the same"}
+    parts = [f"{rules.VERDICTS[row.verdict]} {_column_label(row.measure)} {claims.VARIANT_PHRASE[row.variant]}: median {row.redux_median:.3g} "
+             f"here against {row.notebook_median:.3g} in {row.notebook} (difference {row.difference:+.3g}, 95% interval "
+             f"{row.lo:+.3g} to {row.hi:+.3g}; Mann-Whitney p = {row.p:.2g}), {said[row.verdict]} within ±{analysis.REDUX_MARGIN:g}"
+             for row in df.itertuples()]
+    return Markdown("; ".join(parts) + f". The margin, ±{analysis.REDUX_MARGIN:g}, is ours: the notebooks state no conclusion "
+                    "beyond re-running the design, so this asks whether the sweep is the same design in effect.")
+
+
 def original_stream_table(r: RunResult) -> Table:
     """The experiment re-trained with the original notebooks' random stream, beside the published numbers:
     seed statistics, Pareto front, selected seed, and the selected model's named-colour Δ."""
