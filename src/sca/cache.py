@@ -68,9 +68,9 @@ def source_digest() -> str:
     return h.hexdigest()
 
 
-# The modules that only judge, draw or format results: an evaluated run does not depend on them.
-PRESENTATION_SOURCES = ("claims.py", "cli.py", "figures.py", "reference.py", "report.py", "studies.py", "tables.py",
-                        "sca.mplstyle")
+# The modules that only load, judge, draw or format results: an evaluated run does not depend on them.
+PRESENTATION_SOURCES = ("analysis.py", "claim.py", "claims.py", "cli.py", "figures.py", "reference.py", "report.py",
+                        "results.py", "rules.py", "studies.py", "tables.py", "sca.mplstyle")
 
 
 @lru_cache(maxsize=2)
