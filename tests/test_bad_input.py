@@ -118,6 +118,7 @@ def test_bad_input_is_named(action, error, pattern, tmp_path):
         action(tmp_path)
 
 
+@pytest.mark.filterwarnings("ignore::sca.train.CollapseWarning")
 def test_weights_that_drown_reconstruction_are_flagged(tmp_path):
     exp = _with_schedule(tmp_path, HEADER + "0,0.01,1e30,0.1,0.1\n59,0.01,1e30,0,0\n")
     with pytest.warns(UserWarning, match=r"\{'separate': 1e\+30\} exceed 1000"):

@@ -24,6 +24,7 @@ from .data import ColorData, training_data, validation_data
 from .model import ColorAutoencoder
 from .optim import SeedAdam
 from .regularizers import Regularizer
+from .schedule import load_schedule
 from .stream import RandomStream, TorchStream
 from .workers import default_workers, map_in_workers, seed_chunks
 
@@ -181,8 +182,8 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     is the same bits whatever other seeds, workers or threads it trains with."""
     stream = stream or TorchStream()
     seeds = check_seeds(seeds)
-    schedule, _, weights = experiment.training_schedule()  # every input is checked before any training
-    check_memory(experiment, len(seeds), schedule.length)
+    check_memory(experiment, len(seeds), load_schedule(experiment.schedule).length)  # before any per-step arrays
+    _, _, weights = experiment.training_schedule()  # every input is checked before any training
     heavy = {name: float(w.max()) for name, w in weights.items() if w.max() > LARGE_WEIGHT}
     if heavy:
         warnings.warn(f"{experiment.name}: regularizer weight(s) {heavy} exceed {LARGE_WEIGHT:g}, so the regularizers "
