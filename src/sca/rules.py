@@ -115,10 +115,11 @@ def _nearest(value: float, target: float, precision: float) -> float:
 
 def welch(x: np.ndarray, mean: float, std: float, n: int, precision: float = 0.0) -> Judgement:
     """A published mean (with its standard deviation over n seeds) against ours: Welch's two-sample t-test;
-    the difference is shown with its 95% interval. Mean and std are taken anywhere within their printed precision."""
+    the difference is shown with its 95% interval. A printed number stands for any that rounds to it: the mean is
+    taken nearest ours within its precision, the standard deviation at the top of its own."""
     x = np.asarray(x, dtype=float)
     m, s, k = float(x.mean()), float(x.std(ddof=1)), len(x)
-    mean, std = _nearest(mean, m, precision), max(_nearest(std, s, precision), precision)
+    mean, std = _nearest(mean, m, precision), std + precision
     se2a, se2b = s**2 / k, std**2 / n
     se = np.sqrt(se2a + se2b)
     df = (se2a + se2b) ** 2 / (se2a**2 / (k - 1) + se2b**2 / (n - 1)) if se > 0 else np.inf
