@@ -47,7 +47,7 @@ RULES = {"selected": "percentile window", "bound": "percentile window", "zero": 
          "mean": "Welch t-test", "spread": "F-test", "extreme": "rank test of the extreme", "count": "Fisher exact test",
          "construction": "the guaranteeing fact on model and most seeds", "comparison": "effect with bootstrap interval, rank test"}
 VARIANT_PHRASE = {"baseline": "of the baseline", "suppression": "under suppression", "repulsion": "under repulsion",
-                 "ablated": "under weight ablation", "pruned": "under pruning"}
+                  "ablated": "under weight ablation", "pruned": "under pruning"}
 SOURCE_PRECISION = 5e-10  # the LaTeX sources and notebook tables print nine decimals
 FAILED_SCORE = 0.5  # a seed fails if its intervention's error follows its predictor with R² below this
 N_PUBLISHED = 60  # seeds behind every published sweep statistic

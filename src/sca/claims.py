@@ -47,7 +47,7 @@ def _table(exp: str, variant: str, column: str, table: dict[str, float], source:
 
 def _construction(exp: str, variant: str, colour: str, source: Source) -> Claim:
     return new_claim(exp, f"{colour} is exactly untouched {VARIANT_PHRASE[variant]}: its latent faces away from the direction "
-                  "acted on (z·c ≤ 0), where the intervention is the identity", "construction", source, variant, f"zc:{colour}")
+                     "acted on (z·c ≤ 0), where the intervention is the identity", "construction", source, variant, f"zc:{colour}")
 
 
 def _words(exp: str, variant: str, colour: str, expect: str, source: str) -> Claim:
@@ -58,7 +58,7 @@ def _words(exp: str, variant: str, colour: str, expect: str, source: str) -> Cla
     identity = (model_of(exp), variant_identity(exp, variant), f"dmse:{colour}")
     state = "is untouched" if expect == "untouched" else "is damaged"
     return new_claim(exp, f"{colour} {state} {VARIANT_PHRASE[variant]}", expect, Source(source), variant, f"dde:{colour}",
-                  identity=identity)
+                     identity=identity)
 
 
 def sweep_claims() -> list[Claim]:
@@ -77,13 +77,13 @@ def sweep_claims() -> list[Claim]:
         out += _table("2.10.1", variant, "dmse", {"red": red, "cyan": cyan}, "NB 2.10.1 table", False)
     for exp, variant, value, source in reference.R2_SOURCES:
         out.append(new_claim(exp, f"error follows its predictor with R² {value:.2f} {VARIANT_PHRASE[variant]}", "selected",
-                          Source(source, value, precision=0.005), variant, "r2"))
+                             Source(source, value, precision=0.005), variant, "r2"))
     # An analytic value is a second claim about red's Δ (what theory predicts), not a second printing of it.
     out += [
         new_claim("2.4.1", "suppressed red's error approaches 1/4 (red decoded as mid-grey)", "bound",
-               Source("paper §3.2", suppression_bound()), "suppression", "dmse:red", statistic="bound"),
+                  Source("paper §3.2", suppression_bound()), "suppression", "dmse:red", statistic="bound"),
         new_claim("2.9.1", "ablated red's error approaches 1/3 (red decoded as a random colour)", "bound",
-               Source("paper §3.3", ablation_bound()), "ablated", "dmse:red", statistic="bound"),
+                  Source("paper §3.3", ablation_bound()), "ablated", "dmse:red", statistic="bound"),
     ]
     out += _statistics()
     out += [_words(*words) for words in reference.SWEEP_WORDS]
@@ -109,22 +109,22 @@ def _statistics() -> list[Claim]:
             mean_claim = new_claim(exp, f"mean {what} over {N_PUBLISHED} seeds is {mean:.4g}", "mean", mean_src[0], "runs", column, statistic="mean")
             out.append(replace(mean_claim, sources=tuple(mean_src)))
             out.append(new_claim(exp, f"{what} has standard deviation {std:.4g} over {N_PUBLISHED} seeds", "spread",
-                              Source(nb, std, precision=0.5e-4), "runs", column, statistic="std"))
+                                 Source(nb, std, precision=0.5e-4), "runs", column, statistic="std"))
             for which, value in (("min", lo), ("max", hi)):
                 out.append(new_claim(exp, f"the {which}imum {what} over {N_PUBLISHED} seeds is {value:.4g}", "extreme",
-                                  Source(nb, value, precision=prec), "runs", column, statistic=which))
+                                     Source(nb, value, precision=prec), "runs", column, statistic=which))
         lo = stat["score"][0]
         if lo >= FAILED_SCORE:
             out.append(new_claim(exp, f"no seed of {N_PUBLISHED} fails (score below {FAILED_SCORE}): the published minimum is {lo:.4g}",
-                              "count", Source(f"NB {exp} describe() minimum", 0), "runs", "score", statistic="failed"))
+                                 "count", Source(f"NB {exp} describe() minimum", 0), "runs", "score", statistic="failed"))
         if "val_recon" in stat or exp == "2.4.1":
             out.append(new_claim(exp, f"no seed of {N_PUBLISHED} collapses: the published validation error stays far below a constant "
-                              "colour's", "count", Source(f"NB {exp} describe() maximum of val_recon" if "val_recon" in stat
+                                 "colour's", "count", Source(f"NB {exp} describe() maximum of val_recon" if "val_recon" in stat
                                                            else f"NB {exp} (val_recon at most 0.0001)", 0),
-                              "runs", "val_recon", statistic="collapsed"))
+                                 "runs", "val_recon", statistic="collapsed"))
     for exp in reference.TARGET_GEOMETRY:
         out.append(new_claim(exp, "all 60 runs produce the target geometry: red's latent, of the named colours', is the one "
-                          "nearest its anchor", "count", Source("paper §3.1", 0), "baseline", "red_on_anchor", statistic="geometry"))
+                             "nearest its anchor", "count", Source("paper §3.1", 0), "baseline", "red_on_anchor", statistic="geometry"))
     return out
 
 
@@ -134,7 +134,7 @@ def _hue_removal_lightness() -> list[Claim]:
     out = []
     for colour, sign in (("red", -1), ("green", -1), ("blue", -1), ("yellow", 1), ("cyan", 1), ("magenta", 1)):
         out.append(new_claim("2.7.1", f"{colour} reconstructs {'darker' if sign < 0 else 'brighter'} under weight ablation",
-                          "damaged", Source("paper App. C.5.2"), "ablated", f"dL:{colour}", sign=float(sign)))
+                             "damaged", Source("paper App. C.5.2"), "ablated", f"dL:{colour}", sign=float(sign)))
     return out
 
 
@@ -155,8 +155,8 @@ def old_claims() -> list[Claim]:
             for stat, value in (("max", mx), ("median", med)):
                 if value is not None:
                     out.append(new_claim(exp, f"{stat} per-colour error {VARIANT_PHRASE[variant]} is {value:g}", "selected",
-                                      Source(f"NB {exp.removesuffix('-sigmoid')}", value, precision=half_unit(value)),
-                                      variant, f"{stat}_mse", single_draw=True))
+                                         Source(f"NB {exp.removesuffix('-sigmoid')}", value, precision=half_unit(value)),
+                                         variant, f"{stat}_mse", single_draw=True))
     out += [_words(*words) for words in reference.OLD_WORDS]
     return out + comparisons()
 
