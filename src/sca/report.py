@@ -193,7 +193,8 @@ def spread_sentence(r: RunResult) -> Markdown:
     """Where the original's printed max and median errors fall among our seeds."""
     card = claims.scorecard(load_all(), [c for c in claims.claims_for(r.experiment.name) if c.single_draw])
     parts = [f"{row.statement} at our {row.percentile:.0f}th percentile" for row in card.itertuples()]
-    return Markdown(f"The figures show our seed {r.selected_seed} of {len(r.runs)} (our random stream differs from the original's, "
+    return Markdown(f"The original trained one seed; we train {len(r.runs)}. The figures show our seed {r.selected_seed} "
+                    "(our random stream differs from the original's, "
                     "so it is one draw like the original's, not the same draw). Among our seeds the original's printed numbers "
                     "fall as follows: " + "; ".join(parts) + ".")
 
