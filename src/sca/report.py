@@ -19,7 +19,7 @@ from . import analysis, claims, colors, experiments, figures, population, refere
 from .evaluate import ablation_bound, suppression_bound
 from .interventions import Suppression
 from .schedule import load_schedule
-from .results import load, load_all
+from .results import load
 from .sweep import RunResult, compare_statistics
 
 VARIANT_LABEL = {"baseline": "baseline", "suppression": "suppression", "repulsion": "repulsion",
@@ -191,7 +191,7 @@ def headline_table(r: RunResult) -> Table:
 
 def spread_sentence(r: RunResult) -> Markdown:
     """Where the original's printed max and median errors fall among our seeds."""
-    card = claims.scorecard(load_all(), [c for c in claims.claims_for(r.experiment.name) if c.single_draw])
+    card = _judged([c for c in claims.claims_for(r.experiment.name) if c.single_draw])
     parts = [f"{row.statement} at our {row.percentile:.0f}th percentile" for row in card.itertuples()]
     return Markdown(f"The original trained one seed; we train {len(r.runs)}. The figures show our seed {r.selected_seed} "
                     "(our random stream differs from the original's, "
