@@ -44,7 +44,7 @@ def book_section(results: dict, cache: str) -> None:
 
 def figure_cases():
     """(name, function building the figure) for every figure function, on cached 2.4.1 and 2.4 runs."""
-    from sca import figures, report
+    from sca import analysis, beyond, figures, report
     from sca.schedule import load_schedule
 
     sweep, single = report.load("2.4.1"), report.load("2.4")
@@ -59,8 +59,8 @@ def figure_cases():
         ("schedule_figure", lambda: figures.schedule_figure(load_schedule(sweep.experiment.schedule))),
         ("training_curves", lambda: figures.training_curves(sweep.train, sweep.selected_seed)),
         ("seed_distributions", lambda: figures.seed_distributions(sweep)),
-        ("study_boxes", lambda: figures.study_boxes(report.study("labels"), report.STUDY_GROUP["labels"],
-                                                    {d: report._published_mean(d) for d in ("2.4.1", "2.9.1")})),
+        ("study_boxes", lambda: figures.study_boxes(beyond.study("labels"), beyond.STUDY_GROUP["labels"],
+                                                    {d: analysis.published_mean_score(d) for d in ("2.4.1", "2.9.1")})),
     ]
 
 

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_book"
 FREEZE = ROOT / "_freeze"
 TOOLS = Path(__file__).parent
-XREF = re.compile(r"@((?:fig|tbl)-[A-Za-z0-9_.-]*[A-Za-z0-9_])")
+XREF = re.compile(r"@((?:fig|tbl|sec)-[A-Za-z0-9_.-]*[A-Za-z0-9_])")
 
 
 class BuildError(RuntimeError):
@@ -56,6 +56,8 @@ class Page:
     title: str = ""
     markdown: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # label -> "Figure 2.1"
+    figures: int = 0  # numbered so far
+    tables: int = 0
 
     @property
     def html_name(self) -> str:
@@ -106,7 +108,9 @@ def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.No
     text = page.source.read_text()
     frozen = FREEZE / f"{page.slug}-{source_key(text)}.ipynb"
     if frozen.exists() and not fresh:
-        return nbformat.read(frozen, as_version=4)
+        nb = nbformat.read(frozen, as_version=4)
+        if all((ROOT / path).exists() for path in images(nb)):  # figures the cells wrote to disk are still there
+            return nb
     nb = jupytext.reads(text, fmt="Rmd")
     for i, cell in enumerate(nb.cells):  # options read before any long work, naming the chapter and cell
         if cell.cell_type == "code":
@@ -125,6 +129,12 @@ def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.No
         old.unlink()
     nbformat.write(nb, frozen)
     return nb
+
+
+def images(nb) -> list[str]:
+    """The image files a notebook's Markdown outputs point to."""
+    return [m["src"] for cell in nb.cells for output in cell.get("outputs", [])
+            for m in MD_FIGURE.finditer(output.get("data", {}).get("text/markdown", ""))]
 
 
 def execute_all(pages: list[Page], fresh: bool, jobs: int) -> list[nbformat.NotebookNode]:
@@ -154,18 +164,77 @@ def latex_escape(text: str) -> str:
     return text.replace("^", r"\textasciicircum{}").replace("~", r"\textasciitilde{}")
 
 
+def define(page: Page, label: str, tag: str) -> None:
+    if label in page.labels:
+        raise BuildError(f"{rel(page.source)}: label {label} is defined twice")
+    page.labels[label] = tag
+
+
+def figure_blocks(page: Page, label: str, caption: str, alt: str, image: bytes, name: str) -> str:
+    """A numbered figure: raw HTML and raw LaTeX, the image copied into the book's img/ folder."""
+    (OUT / "img" / name).write_bytes(image)
+    page.figures += 1
+    tag = f"Figure {page.number}.{page.figures}" if page.number else f"Figure {page.figures}"
+    define(page, label, tag)
+    return (raw("html", f'<figure id="{label}"><img src="img/{name}" alt="{html.escape(alt)}">'
+                        f"<figcaption><strong>{tag}</strong>: {html.escape(caption)}</figcaption></figure>") +
+            raw("latex", "\\begin{figure}[htbp]\\centering\n"
+                         f"\\includegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{OUT / 'img' / name}}}\n"
+                         f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n\\end{{figure}}"))
+
+
+def table_blocks(page: Page, label: str, caption: str | None, html_table: str, latex: str, wide: bool) -> str:
+    """A table (numbered when it has a `tbl-` label): raw HTML and raw LaTeX; `wide` spans the page."""
+    caption_html = caption_tex = ""
+    if label.startswith("tbl-"):
+        page.tables += 1
+        tag = f"Table {page.number}.{page.tables}" if page.number else f"Table {page.tables}"
+        define(page, label, tag)
+        caption_html = f'<p class="table-caption"><strong>{tag}</strong>: {html.escape(caption or "")}</p>'
+        caption_tex = f"\\caption{{{latex_escape(caption or '')}}}\\label{{{label}}}\n"
+    column = " column-page" if wide else ""
+    return (raw("html", f'<div class="table-wrap{column}" id="{label}">{caption_html}{html_table}</div>') +
+            raw("latex", "\\begin{table}[htbp]\\centering\\small\n" + caption_tex +
+                "\\begin{adjustbox}{max width=\\linewidth}\n" + latex.strip() + "\n\\end{adjustbox}\n\\end{table}"))
+
+
+MD_FIGURE = re.compile(r'^!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>fig-[\w-]+)(?:\s+fig-alt="(?P<alt>[^"]*)")?\s*\}\s*$', re.M)
+MD_TABLE = re.compile(r"^::: \{#(?P<label>tbl-[\w-]+)(?P<wide> \.column-page)?\}\n(?P<body>.*?)\n:::$", re.M | re.S)
+RAW_BLOCK = re.compile(r"^```\{=(html|latex)\}\n(.*?)\n```$", re.M | re.S)
+
+
+def markdown_floats(page: Page, text: str, where: str) -> str:
+    """Number the figures and tables a cell emits as Quarto Markdown (`sca.quarto`) the way cell outputs are."""
+    def fig(m):
+        src = Path(m["src"]) if Path(m["src"]).is_absolute() else ROOT / m["src"]
+        if not src.exists():
+            raise BuildError(f"{where}: figure {m['label']} points to a missing file {m['src']} (render with --fresh)")
+        caption = re.sub(r"\\(.)", r"\1", m["caption"])
+        return figure_blocks(page, m["label"], caption, m["alt"] or caption, src.read_bytes(), f"{page.slug}-{m['label']}.png")
+
+    def tbl(m):
+        raws = dict(RAW_BLOCK.findall(m["body"]))
+        caption = RAW_BLOCK.sub("", m["body"]).strip()
+        if "html" not in raws or "latex" not in raws:
+            raise BuildError(f"{where}: table {m['label']} needs an HTML and a LaTeX raw block")
+        return table_blocks(page, m["label"], caption, raws["html"], raws["latex"], bool(m["wide"]))
+
+    return MD_TABLE.sub(tbl, MD_FIGURE.sub(fig, text))
+
+
 def to_markdown(page: Page, nb, fold: bool) -> str:
     """Markdown for pandoc, with HTML and LaTeX raw blocks for figures and tables."""
-    parts, figs, tbls = [], 0, 0
-    img_dir = OUT / "img"
-    img_dir.mkdir(parents=True, exist_ok=True)
+    parts = []
+    page.figures = page.tables = 0
+    (OUT / "img").mkdir(parents=True, exist_ok=True)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             parts.append(cell.source)
             continue
         if cell.cell_type != "code":
             continue
-        opts = cell_options(cell, f"{rel(page.source)}, cell {index}")
+        where = f"{rel(page.source)}, cell {index}"
+        opts = cell_options(cell, where)
         if opts.get("include") is False:
             continue
         code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("#|")).strip()
@@ -180,55 +249,51 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if output.get("output_type") == "stream":
-                parts.append(f"\n```text\n{output['text'].rstrip()}\n```\n")
+                text = output["text"].rstrip()
+                parts.append("\n" + markdown_floats(page, text, where) + "\n" if opts.get("output") == "asis"
+                             else f"\n```text\n{text}\n```\n")
             elif "image/png" in data:
-                figs += 1
-                name = f"{page.slug}-{index}-{figs}.png"
-                (img_dir / name).write_bytes(base64.b64decode(data["image/png"]))
+                image = base64.b64decode(data["image/png"])
+                name = f"{page.slug}-{index}-{page.figures + 1}.png"
                 if label.startswith("fig-"):
-                    tag = f"Figure {page.number}.{figs}" if page.number else f"Figure {figs}"
-                    page.labels[label] = tag
-                    caption, alt = str(opts.get("fig-cap", "")), str(opts.get("fig-alt", opts.get("fig-cap", "")))
-                    parts.append(raw("html", f'<figure id="{label}"><img src="img/{name}" alt="{html.escape(alt)}">'
-                                             f"<figcaption><strong>{tag}</strong>: {html.escape(caption)}</figcaption></figure>"))
-                    parts.append(raw("latex", "\\begin{figure}[htbp]\\centering\n"
-                                              f"\\includegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{img_dir / name}}}\n"
-                                              f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n\\end{{figure}}"))
+                    caption = str(opts.get("fig-cap", ""))
+                    parts.append(figure_blocks(page, label, caption, str(opts.get("fig-alt", caption)), image, name))
                 else:
-                    parts.append(raw("html", f'<img src="img/{name}" alt="">') + raw("latex", f"\\includegraphics[width=\\linewidth]{{{img_dir / name}}}"))
+                    (OUT / "img" / name).write_bytes(image)
+                    parts.append(raw("html", f'<img src="img/{name}" alt="">') + raw("latex", f"\\includegraphics[width=\\linewidth]{{{OUT / 'img' / name}}}"))
             elif "text/markdown" in data:
-                parts.append("\n" + data["text/markdown"] + "\n")
+                parts.append("\n" + markdown_floats(page, data["text/markdown"], where) + "\n")
             elif "text/html" in data:
-                caption_html = caption_tex = ""
-                if label.startswith("tbl-"):
-                    tbls += 1
-                    tag = f"Table {page.number}.{tbls}" if page.number else f"Table {tbls}"
-                    page.labels[label] = tag
-                    cap = str(opts.get("tbl-cap", ""))
-                    caption_html = f'<p class="table-caption"><strong>{tag}</strong>: {html.escape(cap)}</p>'
-                    caption_tex = f"\\caption{{{latex_escape(cap)}}}\\label{{{label}}}\n"
-                wide = " column-page" if str(opts.get("column", "")).startswith(("page", "screen")) else ""  # Quarto's `column: page`
-                parts.append(raw("html", f'<div class="table-wrap{wide}" id="{label}">{caption_html}{data["text/html"]}</div>'))
                 latex = data.get("text/latex") or "\\begin{verbatim}\n" + data.get("text/plain", "") + "\n\\end{verbatim}"
-                parts.append(raw("latex", "\\begin{table}[htbp]\\centering\\small\n" + caption_tex +
-                                 "\\begin{adjustbox}{max width=\\linewidth}\n" + latex.strip() + "\n\\end{adjustbox}\n\\end{table}"))
+                wide = str(opts.get("column", "")).startswith(("page", "screen"))  # Quarto's `column: page`
+                parts.append(table_blocks(page, label, opts.get("tbl-cap"), data["text/html"], latex, wide))
             elif "text/plain" in data and output.get("output_type") == "execute_result":
                 parts.append(f"\n```text\n{data['text/plain']}\n```\n")
     text = "\n".join(parts)
     heading = re.search(r"^# (.+?)(\s*\{[^}]*\})?\s*$", text, re.M)
     page.title = heading.group(1).strip() if heading else page.slug
+    chapter = re.search(r"#(sec-[\w-]+)", heading.group(2) or "") if heading else None
+    if chapter and page.number:
+        page.labels[chapter.group(1)] = f"Chapter {page.number}"  # @sec-… of a chapter, as Quarto numbers it
     return text
 
 
 def resolve_refs(pages: list[Page], target: str) -> None:
-    """Replace @fig-… / @tbl-… with numbered links; an unknown label fails the build."""
-    where = {label: (page, tag) for page in pages for label, tag in page.labels.items()}
+    """Replace @fig-… / @tbl-… / @sec-… (a chapter) with numbered links; an unknown label fails the build."""
+    where = {}
+    for page in pages:
+        for label, tag in page.labels.items():
+            if label in where:
+                raise BuildError(f"{rel(page.source)}: label {label} is already defined in {rel(where[label][0].source)}")
+            where[label] = (page, tag)
     for page in pages:
         def link(m):
             if m.group(1) not in where:
                 raise BuildError(f"{rel(page.source)}: unknown cross-reference @{m.group(1)}")
             other, tag = where[m.group(1)]
-            href = f"#{m.group(1)}" if other is page or target == "pdf" else f"{other.html_name}#{m.group(1)}"
+            label = m.group(1)
+            href = (f"#{label}" if other is page or target == "pdf" else
+                    other.html_name if label.startswith("sec-") else f"{other.html_name}#{label}")
             return f"[{tag}]({href})"
         page.markdown = XREF.sub(link, page.markdown)
 

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from . import colors, experiments, population, reference, rules, studies
+from .claim import VARIANT_WORDS
 from .evaluate import predictor
 from .results import load
 
@@ -147,3 +148,59 @@ def redux_comparison(name: str) -> pd.DataFrame:
                      "notebook_median": np.median(b), "difference": j.effect, "lo": j.effect_lo, "hi": j.effect_hi,
                      "p": j.p_value, "verdict": j.verdict, "samples": (a, b)})
     return pd.DataFrame(rows)
+
+
+def road_medians() -> pd.DataFrame:
+    """Per experiment of the road, the median seed's red change and worst off-target change, and their ratio
+    (`selectivity`: how many times more red moves than the worst unrelated colour)."""
+    med = road().groupby("experiment", sort=False)[["red", "off_target"]].median()
+    return med.assign(selectivity=med["red"] / med["off_target"].clip(lower=1e-9))
+
+
+HEADLINE_ROWS = (("2.4.1", "anchored", "suppression"), ("2.4.1", "anchored", "ablated"),
+                 ("2.9.1", "isolated", "ablated"), ("2.9.1", "isolated", "suppression"))
+
+
+def headline() -> pd.DataFrame:
+    """The paper's Table 1 rows: red's and cyan's change and R² of each selected model, the paper's beside ours, and
+    the absolute gaps for red and R²."""
+    rows = []
+    for name, model, variant in HEADLINE_ROWS:
+        r = load(name)
+        p_red, p_cyan, _ = reference.HEADLINE[name][variant]
+        rows.append({"experiment": name, "model": model, "variant": variant, "red_paper": p_red, "red_ours": r.delta(variant, "red"),
+                     "cyan_paper": p_cyan, "cyan_ours": r.delta(variant, "cyan"),
+                     "r2_paper": reference.PAPER_R2[(name, variant)], "r2_ours": r.variants[variant].r2})
+    df = pd.DataFrame(rows)
+    return df.assign(red_gap=(df["red_ours"] - df["red_paper"]).abs(), r2_gap=(df["r2_ours"] - df["r2_paper"]).abs())
+
+
+def headline_cyan_claims() -> list:
+    """The registry's claims that cyan is untouched in the headline rows (a zero change, or by construction)."""
+    from . import claims
+
+    rows = {(name, variant) for name, _, variant in HEADLINE_ROWS}
+    return [c for c in claims.CLAIMS if (c.experiment, c.variant) in rows and c.column in ("zc:cyan", "dmse:cyan")
+            and c.kind in ("zero", "construction")]
+
+
+def original_stream(name: str) -> pd.DataFrame:
+    """A sweep re-trained with the original notebooks' random stream, beside the published numbers: the seed
+    statistics, the Pareto front, the selected seed and score, and the selected model's named-colour Δ, with
+    the difference of each."""
+    p = load(name, "published")
+    rows = []
+    for metric, published in reference.SWEEP_STATS[name].items():
+        for stat, value in zip(("min", "max", "mean", "std"), published):
+            rows.append({"what": f"{metric} {stat}", "published": value, "ours": float(p.runs[metric].agg(stat)),
+                         "group": "statistic"})
+    pseed, pscore, pfront = reference.SELECTED[name]
+    rows += [{"what": "Pareto front size", "published": pfront, "ours": int(p.runs["pareto"].sum()), "group": "selection"},
+             {"what": "selected seed", "published": pseed, "ours": p.selected_seed, "group": "selection"},
+             {"what": "selected score", "published": pscore, "ours": float(p.runs.loc[p.selected_seed, "score"]),
+              "group": "selection"}]
+    for variant, colours in reference.published_table(name).items():
+        rows += [{"what": f"{VARIANT_WORDS[variant]} Δ {colour}", "published": value, "ours": p.delta(variant, colour),
+                  "group": "colour"} for colour, value in colours.items()]
+    df = pd.DataFrame(rows)
+    return df.assign(difference=df["ours"] - df["published"])

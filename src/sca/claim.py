@@ -46,6 +46,8 @@ RULES = {"selected": "percentile window", "bound": "percentile window", "zero": 
          "untouched": "median seed and model within one JND", "damaged": "median seed and model beyond one JND",
          "mean": "Welch t-test", "spread": "F-test", "extreme": "rank test of the extreme", "count": "Fisher exact test",
          "construction": "the guaranteeing fact on model and most seeds", "comparison": "effect with bootstrap interval, rank test"}
+VARIANT_WORDS = {"baseline": "baseline", "suppression": "suppression", "repulsion": "repulsion",
+                 "ablated": "weight ablation", "pruned": "pruning"}
 VARIANT_PHRASE = {"baseline": "of the baseline", "suppression": "under suppression", "repulsion": "under repulsion",
                   "ablated": "under weight ablation", "pruned": "under pruning"}
 SOURCE_PRECISION = 5e-10  # the LaTeX sources and notebook tables print nine decimals

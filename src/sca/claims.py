@@ -266,6 +266,15 @@ def by_experiment(card: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order]
 
 
+def judged(cs: list[Claim], stream: str = "ours") -> pd.DataFrame:
+    """The claims judged on the runs they need (loaded, or trained once per session); on the original's stream only
+    the sweeps exist."""
+    names = {c.experiment for c in cs} | {c.versus[0] for c in cs if c.versus}
+    if stream != "ours":
+        names &= set(experiments.SWEEPS)
+    return scorecard({n: results.load(n, stream) for n in names}, cs)
+
+
 def calibration(card: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The single-draw claims' percentiles among our seeds, and whether they look uniform (`rules.calibration`)."""
     draws = card[card["single_draw"]][["experiment", "statement", "published", "percentile", "verdict"]]

@@ -246,7 +246,9 @@ def calibration(percentiles: np.ndarray, seeds: int | None = None) -> dict:
     beyond = {}
     if seeds:  # a draw beyond every one of `seeds` seeds happens with probability 2/(seeds + 1) by chance
         beyond = {"beyond_all": int(((q == 0) | (q == 1)).sum()), "expected_beyond_all": n * 2 / (seeds + 1)}
-    return beyond | {"n": n, "outside": outside, "expected_outside": chance * n,
-            "binomial_p": float(stats.binomtest(outside, n, chance).pvalue),
+    binomial_p = float(stats.binomtest(outside, n, chance).pvalue)
+    against = "chance" if binomial_p >= P_REPRODUCED else "more" if outside > chance * n else "fewer"
+    return beyond | {"n": n, "outside": outside, "expected_outside": chance * n, "binomial_p": binomial_p,
+            "against_chance": against,  # within what chance gives, or significantly more or fewer
             "ks_p": float(stats.kstest(q, "uniform").pvalue),
             "low": int((q < SPREAD[0] / 100).sum()), "high": int((q > SPREAD[1] / 100).sum())}

@@ -1,0 +1,110 @@
+"""The book's building blocks as Quarto Markdown: a table for both outputs, a cross-referenceable figure or table
+with a computed caption and alt text, a callout, and the block a chapter's cell shows (`#| output: asis`).
+
+A chapter section that every chapter needs (the design, the training run, the variants) is emitted as one block
+of Markdown, so its captions and alt texts are computed from the data, not typed into each chapter. The syntax
+is Quarto's own: `![caption](image){#fig-… fig-alt="…"}` for a figure, a `::: {#tbl-…}` div whose last
+paragraph is the caption for a table (https://quarto.org/docs/authoring/cross-references.html).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import figures, tables
+
+
+@dataclass
+class Table:
+    """A table for both outputs of the book: `html` for the web pages, `latex` for the PDF."""
+
+    html: str
+    latex: str
+    frame: pd.DataFrame | None = None  # the numbers behind it, for computed prose
+    card: pd.DataFrame | None = None  # for the scorecard: the judged claims behind it
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def _repr_latex_(self) -> str:
+        return self.latex
+
+
+def table(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool = False, left: tuple[str, ...] = (),
+          wide: tuple[str, ...] = ()) -> Table:
+    """An HTML and a LaTeX rendering of df; in HTML the `left` columns left-aligned and the `wide` ones at least
+    18em wide (long prose)."""
+    html = (df.style.format(formats or {}, na_rep="–")
+            .set_properties(subset=[c for c in left if c in df.columns], **{"text-align": "left"})
+            .set_properties(subset=[c for c in wide if c in df.columns], **{"min-width": "18em"}))
+    latex = tables.latex_styler(df, formats or {})
+    if not index:
+        html, latex = html.hide(axis="index"), latex.hide(axis="index")
+    return Table(html.to_html(), latex.to_latex(hrules=True, convert_css=False), df)
+
+
+@dataclass
+class Block:
+    """Markdown for a cell with `#| output: asis`; `labels` lists the figures and tables it defines."""
+
+    text: str
+    labels: tuple[str, ...] = ()
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __add__(self, other: Block) -> Block:
+        return Block(f"{self.text}\n\n{other.text}", self.labels + other.labels)
+
+
+def join(*blocks: Block) -> Block:
+    out = Block("")
+    for block in blocks:
+        out = out + block if out.text else block
+    return out
+
+
+LABEL = re.compile(r"(fig|tbl)-[A-Za-z0-9_-]*[A-Za-z0-9]")
+
+
+def _label(label: str, kind: str) -> str:
+    if not LABEL.fullmatch(label) or not label.startswith(kind + "-"):
+        raise ValueError(f"not a {kind} label: {label!r}")
+    return label
+
+
+def _caption(text: str) -> str:
+    """One line of caption text, with the characters that would end Markdown's image syntax escaped."""
+    text = " ".join(text.split())
+    return re.sub(r"([\\\[\]])", r"\\\1", text)
+
+
+def figure(fig: Figure, folder: str, name: str, label: str, caption: str, alt: str) -> Block:
+    """Save fig as figures/<folder>/<name>.png (and .pdf) and return its cross-referenceable Markdown figure. The
+    image path is relative to the working directory, which is the document's own for Quarto and for tools/render.py."""
+    figures.save(fig, folder, name)
+    path = Path(os.path.relpath(figures.figures_dir() / folder / f"{name}.png")).as_posix()
+    alt = " ".join(alt.replace('"', "'").split())
+    return Block(f'![{_caption(caption)}]({path}){{#{_label(label, "fig")} fig-alt="{alt}"}}', (label,))
+
+
+def float_table(t: Table, label: str, caption: str, wide: bool = False) -> Block:
+    """A cross-referenceable table: Quarto's table div, the HTML and LaTeX renderings as raw blocks, the caption
+    last; `wide` spans the page (Quarto's `.column-page`)."""
+    cls = " .column-page" if wide else ""
+    return Block(f"::: {{#{_label(label, 'tbl')}{cls}}}\n\n```{{=html}}\n{t.html.strip()}\n```\n\n"
+                 f"```{{=latex}}\n{t.latex.strip()}\n```\n\n{' '.join(caption.split())}\n\n:::", (label,))
+
+
+def callout(title: str, text: str, kind: str = "note") -> Block:
+    return Block(f'::: {{.callout-{kind} title="{title}"}}\n\n{text}\n\n:::')
+
+
+def text(markdown: str) -> Block:
+    return Block(markdown)

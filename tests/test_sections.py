@@ -1,0 +1,85 @@
+"""The chapter sections: one call each, emitting Quarto Markdown whose labels, captions and alt texts are computed
+from the run, in the syntax tools/render.py (and Quarto) read as numbered figures and tables."""
+
+import importlib.util
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure
+
+from sca import quarto, sections
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("render", ROOT / "tools" / "render.py")
+render = sys.modules.setdefault("render", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(render)
+
+
+def floats(block: quarto.Block) -> tuple[list, list]:
+    return list(render.MD_FIGURE.finditer(block.text)), list(render.MD_TABLE.finditer(block.text))
+
+
+def test_a_figure_and_a_table_round_trip_through_the_renderers_syntax(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
+    fig = Figure()
+    fig.subplots().plot([0, 1])
+    block = quarto.figure(fig, "x", "line", "fig-x-line", "A [bracketed] caption", 'Alt "quoted" text')
+    (m,), _ = floats(block)
+    assert m["label"] == "fig-x-line" and m["alt"] == "Alt 'quoted' text"
+    assert re.sub(r"\\(.)", r"\1", m["caption"]) == "A [bracketed] caption" and Path(m["src"]).exists()
+    import pandas as pd
+
+    table = quarto.float_table(quarto.table(pd.DataFrame({"a": [1.5]}), {"a": "{:.1f}"}), "tbl-x-a", "A caption.", wide=True)
+    _, (t,) = floats(table)
+    assert t["label"] == "tbl-x-a" and t["wide"] and "A caption." in t["body"] and "1.5" in t["body"]
+
+
+def test_a_bad_label_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="not a tbl label"):
+        quarto.float_table(quarto.Table("", ""), "fig-not-a-table", "c")
+
+
+def test_the_sections_label_caption_and_describe_every_figure_and_table(small_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
+    blocks = [sections.design(small_run), sections.selection(small_run), sections.variants(small_run)]
+    labels = [label for b in blocks for label in b.labels]
+    assert len(labels) == len(set(labels)) and all(re.fullmatch(r"(fig|tbl)-anchored-[a-z-]+", label) for label in labels)
+    figs, tbls = zip(*(floats(b) for b in blocks))
+    figs, tbls = sum(figs, []), sum(tbls, [])
+    assert {m["label"] for m in figs} | {m["label"] for m in tbls} == set(labels)
+    for m in figs:
+        assert m["caption"] and m["alt"] and Path(m["src"]).exists(), m["label"]
+    for m in tbls:
+        assert "```{=html}" in m["body"] and "```{=latex}" in m["body"] and render.RAW_BLOCK.sub("", m["body"]).strip()
+    text = "\n".join(b.text for b in blocks)
+    assert f"seed {small_run.selected_seed}" in text and f"over {len(small_run.runs)} seeds" in text.lower()
+
+
+def test_alt_text_follows_the_data(small_run, tmp_path, monkeypatch):
+    """The stacked figure's alt text names the colours whose error rises most; change the numbers and it changes."""
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
+    alt = sections._stacked_alt(small_run, "suppression")
+    top = (small_run.variants["suppression"].named - small_run.variants["baseline"].named).idxmax()
+    assert f"rises most are {top} " in alt
+    named = small_run.variants["suppression"].named.copy()
+    named["white"] = named.max() + 1.0
+    changed = replace(small_run, variants={**small_run.variants, "suppression": replace(small_run.variants["suppression"], named=named)})
+    assert "rises most are white " in sections._stacked_alt(changed, "suppression")
+
+
+def test_the_renderer_numbers_emitted_floats_in_order(small_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
+    monkeypatch.setattr(render, "OUT", tmp_path / "book")
+    (tmp_path / "book" / "img").mkdir(parents=True)
+    page = render.Page(ROOT / "chapters" / "anchored.qmd", None, 3, slug="anchored")
+    out = render.markdown_floats(page, sections.design(small_run).text, "test")
+    assert page.labels == {"tbl-anchored-regularizers": "Table 3.1", "tbl-anchored-schedule": "Table 3.2",
+                           "fig-anchored-schedule": "Figure 3.1"}
+    assert out.count("<figure") == 1 and out.count('<div class="table-wrap"') == 2
