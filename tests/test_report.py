@@ -38,3 +38,24 @@ def test_each_sweep_is_compared_with_its_notebook_on_a_variant_both_share():
         new_v, old_v = experiments.get(sweep).variant(variant), experiments.get(old).variant(variant)
         assert (new_v.metric, new_v.power) == (old_v.metric, old_v.power), sweep  # R² against the same predictor
         assert old in experiments.OLD and "r2" in measures
+
+
+def test_the_run_sentences_are_built_from_the_run(small_run):
+    """Sweep, label and bounds sentences on a small run: every number in them is the run's own."""
+    text = report.sweep_sentence(small_run).data
+    assert f"Over {len(small_run.runs)} seeds" in text and f"seed {small_run.selected_seed}" in text
+    assert f"{small_run.runs['score'].mean():.3f}" in text
+    labels = report.labels_sentence(small_run).data
+    assert all(f"{small_run.runs[c].mean():.1f} samples" in labels for c in small_run.runs if c.startswith("labels_"))
+    bounds = report.bounds_sentence(small_run).data
+    assert f"{small_run.delta('suppression', 'red'):.3f}" in bounds and "1/4" in bounds
+
+
+def test_the_calibration_judgement_flips_with_the_draws():
+    """Uniform percentiles are within chance; percentiles piled beyond our seeds are more than chance gives."""
+    import numpy as np
+
+    from sca import rules
+
+    assert rules.calibration(np.linspace(2, 98, 40), 20)["against_chance"] == "chance"
+    assert rules.calibration(np.r_[np.zeros(20), np.linspace(10, 90, 20)], 20)["against_chance"] == "more"

@@ -9,7 +9,7 @@ from fractions import Fraction
 import pandas as pd
 from IPython.display import Image, Markdown
 
-from . import analysis, claims, experiments, figures, population, results, rules, tables
+from . import analysis, claims, colors, experiments, figures, population, results, rules, tables
 from .evaluate import ablation_bound
 from .quarto import Table, table as _table
 from .report import CARD_FORMATS, STREAM_COLUMNS, VARIANT_LABEL, card_table

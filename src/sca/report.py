@@ -1,22 +1,16 @@
-"""What a chapter calls: one short call per figure, table or computed sentence.
-
-Every figure is saved under figures/<experiment>/ (PNG and PDF) and shown from that PNG; tables carry
-an HTML and a LaTeX rendering so the book's HTML and PDF each get a real table; sentences are Markdown
-with our numbers and the published ones side by side.
+"""An experiment chapter's pieces, formatted: its tables (HTML and LaTeX), the figures `sections` places, and its
+computed sentences (our numbers beside the published ones, the answer to its question, its verdicts). The numbers
+come from the run, `claims`, `rules` and `analysis`; this module lays them out and judges nothing itself.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
-from functools import lru_cache
-
-import numpy as np
 import pandas as pd
 from IPython.display import Image, Markdown
 from matplotlib.figure import Figure
 
 from .quarto import Table, table as _table
-from . import analysis, claims, colors, experiments, figures, population, reference, results, rules, studies, tables
+from . import analysis, claims, figures, reference, rules, tables
 from .evaluate import ablation_bound, suppression_bound
 from .interventions import Suppression
 from .schedule import load_schedule
