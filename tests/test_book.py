@@ -87,6 +87,22 @@ def render_with_chapter(tmp_path, name: str, cell: str) -> subprocess.CompletedP
                           capture_output=True, text=True, timeout=600)
 
 
+def test_pages_sharing_a_kernel_start_from_an_empty_namespace(tmp_path):
+    """One kernel executes both chapters after the landing page (one job); the second sees nothing the first defined.
+    (It fails if render.py stops resetting the namespace.)"""
+    pages = []
+    for name, code in (("landing.qmd", "pass"), ("first.qmd", "leak = 1"),
+                       ("second.qmd", "assert 'leak' not in dir(), 'a name leaked between pages'")):
+        (tmp_path / name).write_text(f"# {name}\n\n```{{python}}\n#| label: setup\n#| include: false\n{code}\n```\n")
+        pages.append(str(tmp_path / name))
+    config = {**CONFIG, "book": {**CONFIG["book"], "chapters": [pages[0], {"part": "Test", "chapters": pages[1:]}]}}
+    cfg = tmp_path / "_quarto.yml"
+    cfg.write_text(yaml.safe_dump(config))
+    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--jobs", "1", "--fresh"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_a_failing_cell_fails_the_build_naming_chapter_and_cell(tmp_path):
     done = render_with_chapter(tmp_path, "broken.qmd", "#| label: boom\nraise ValueError('on purpose')")
     assert done.returncode == 1

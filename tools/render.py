@@ -21,6 +21,7 @@ import base64
 import hashlib
 import html
 import multiprocessing
+import multiprocessing.util
 import re
 import shutil
 import subprocess
@@ -104,7 +105,24 @@ def rel(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.NotebookNode:
+_KERNEL = None
+
+
+def shared_kernel():
+    """This process's kernel, started on first use and reused by every page it executes: a page costs its own
+    cells, not a kernel start and the imports. Each page starts from an empty namespace (`%reset -f`, run as its
+    first cell); imported modules and the package's caches of loaded runs carry over, which changes no output."""
+    global _KERNEL
+    if _KERNEL is None or not _KERNEL.is_alive():
+        from jupyter_client.manager import KernelManager
+
+        _KERNEL = KernelManager(kernel_name="python3")
+        _KERNEL.start_kernel(cwd=str(ROOT))
+        multiprocessing.util.Finalize(_KERNEL, _KERNEL.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
+    return _KERNEL
+
+
+def execute(page: Page, fresh: bool = False, timeout: int = 1200, share: bool = False) -> nbformat.NotebookNode:
     text = page.source.read_text()
     frozen = FREEZE / f"{page.slug}-{source_key(text)}.ipynb"
     if frozen.exists() and not fresh:
@@ -116,13 +134,18 @@ def execute(page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.No
         if cell.cell_type == "code":
             cell_options(cell, f"{rel(page.source)}, cell {i}")
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if share:  # a clean namespace in the reused kernel; removed again before the notebook is frozen
+        nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"sca_reset": True}))
     started = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", km=shared_kernel() if share else None,
+                       resources={"metadata": {"path": str(ROOT)}}).execute()
     except CellExecutionError as e:
+        nb.cells = [c for c in nb.cells if not c.metadata.get("sca_reset")]
         failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         label = cell_options(nb.cells[failed]).get("label", "") if failed is not None else ""
         raise BuildError(f"{rel(page.source)}: cell {failed} {label!s} raised:\n{e}") from None
+    nb.cells = [c for c in nb.cells if not c.metadata.get("sca_reset")]
     print(f"  executed {rel(page.source)} in {time.perf_counter() - started:.0f} s", flush=True)
     FREEZE.mkdir(exist_ok=True)
     for old in FREEZE.glob(f"{page.slug}-*.ipynb"):
@@ -137,13 +160,15 @@ def images(nb) -> list[str]:
             for m in MD_FIGURE.finditer(output.get("data", {}).get("text/markdown", ""))]
 
 
-def execute_all(pages: list[Page], fresh: bool, jobs: int) -> list[nbformat.NotebookNode]:
-    """Every page's executed notebook, in order: the first page alone, then the rest `jobs` at a time."""
+def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = True) -> list[nbformat.NotebookNode]:
+    """Every page's executed notebook, in order: the first page alone, then the rest `jobs` at a time, each worker
+    process reusing one kernel for the pages it executes."""
     first = [execute(pages[0], fresh)]
     if jobs <= 1:
-        return first + [execute(page, fresh) for page in pages[1:]]
+        return first + [execute(page, fresh, share=share) for page in pages[1:]]
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        return first + list(pool.map(execute, pages[1:], [fresh] * (len(pages) - 1)))
+        return first + list(pool.map(execute, pages[1:], [fresh] * (len(pages) - 1), [1200] * (len(pages) - 1),
+                                     [share] * (len(pages) - 1)))
 
 
 def default_jobs() -> int:
@@ -374,6 +399,8 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
     parser.add_argument("--fresh", action="store_true", help="execute every chapter even if a frozen result exists")
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="chapters executed at once (default: usable cores)")
+    parser.add_argument("--kernel-per-page", action="store_true",
+                        help="start a new kernel for every page, as Quarto does (default: one kernel per worker, reset per page)")
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text())
     fold = config.get("format", {}).get("html", {}).get("code-fold", True)
@@ -381,7 +408,7 @@ def main(argv=None) -> int:
     OUT.mkdir(exist_ok=True)
     started = time.perf_counter()
     try:
-        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs)):
+        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page)):
             page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")
