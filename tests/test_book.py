@@ -76,6 +76,17 @@ def test_book_renders_every_page_and_the_pdf(rendered):
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 500_000
 
 
+def test_the_pdf_prints_every_verdict_mark_and_no_code(rendered):
+    """The PDF draws ✓ and ✗ (DejaVu Serif lacks them: render.py maps them to DejaVu Sans) and, as `format: pdf:
+    echo: false` asks, prints no code."""
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(BOOK / f"{CONFIG['book']['output-file']}.pdf").pages)
+    html = " ".join(Page((BOOK / "scorecard.html").read_text()).text)
+    assert text.count("✓") >= html.count("✓") > 0 and "✗" in text
+    assert CONFIG["format"]["pdf"]["echo"] is False and "sections." not in text and "report." not in text
+
+
 def render_with_chapter(tmp_path, name: str, cell: str) -> subprocess.CompletedProcess:
     """Render the landing page and one chapter whose second cell is `cell`, HTML only."""
     bad = tmp_path / name

@@ -264,7 +264,7 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
             continue
         code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("#|")).strip()
         if opts.get("echo", True) is not False and code:
-            block = f"\n```python\n{code}\n```\n"
+            block = f"\n```{{.python .cell-code}}\n{code}\n```\n"
             if opts.get("code-fold", fold):
                 block = raw("html", '<details class="code-fold"><summary>Code</summary>') + block + raw("html", "</details>")
             parts.append(block)
@@ -362,14 +362,26 @@ def write_html(pages: list[Page], config: dict) -> None:
         run_pandoc(args, text)
 
 
-def write_pdf(pages: list[Page], config: dict) -> Path:
+CODE_BLOCK = re.compile(r"\n```\{\.python \.cell-code\}\n.*?\n```\n", re.S)
+# Characters the book prints that DejaVu Serif lacks, drawn from DejaVu Sans in the PDF.
+FALLBACK_FONT, FALLBACK_CHARS = "DejaVu Sans", "✓✗"
+
+
+def pdf_header() -> str:
     sys.path.insert(0, str(ROOT / "src"))
     from sca.tables import PREAMBLE
 
+    glyphs = "".join(f'\\newunicodechar{{{c}}}{{{{\\scafallback\\char"{ord(c):04X}}}}}\n' for c in FALLBACK_CHARS)
+    return (PREAMBLE + "\\usepackage{adjustbox}\n\\usepackage{graphicx}\n\\usepackage{newunicodechar}\n"
+            f"\\newfontfamily\\scafallback{{{FALLBACK_FONT}}}\n" + glyphs)
+
+
+def write_pdf(pages: list[Page], config: dict) -> Path:
     book = config["book"]
+    echo = config.get("format", {}).get("pdf", {}).get("echo", True)  # Quarto's `format: pdf: echo: false`
     chunks, part = [], None
     for page in pages:
-        text = page.markdown
+        text = page.markdown if echo else CODE_BLOCK.sub("\n", page.markdown)  # raw HTML (the folds) is dropped anyway
         if page.number is None:  # the landing page becomes the preface
             text = re.sub(r"^# .*$", "# Preface {.unnumbered}", text, count=1, flags=re.M)
         elif page.part != part and page.part:
@@ -378,7 +390,7 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
         chunks.append(re.sub(r"^(#+) ", r"#\1 ", text, flags=re.M))  # chapters sit under parts
     pdf = OUT / f"{config['book'].get('output-file', 'book')}.pdf"
     header = OUT / "pdf-header.tex"
-    header.write_text(PREAMBLE + "\\usepackage{adjustbox}\n\\usepackage{graphicx}\n")
+    header.write_text(pdf_header())
     fmt = config.get("format", {}).get("pdf", {})
     opts = fmt.get("pdf-engine-opt")
     opts = [opts] if isinstance(opts, str) else list(opts or [])
