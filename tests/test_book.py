@@ -87,6 +87,23 @@ def test_the_pdf_prints_every_verdict_mark_and_no_code(rendered):
     assert CONFIG["format"]["pdf"]["echo"] is False and "sections." not in text and "report." not in text
 
 
+def test_every_character_the_book_prints_has_a_glyph_in_the_pdf(rendered):
+    """Every character of the rendered pages is in the PDF's main font, or drawn from the fallback font."""
+    import html as html_lib
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("render", ROOT / "tools" / "render.py")
+    render = sys.modules.setdefault("render", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(render)
+    chars = set()
+    for page in BOOK.glob("*.html"):
+        text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", page.read_text(), flags=re.S)
+        chars |= {c for c in html_lib.unescape(re.sub(r"<[^>]+>", " ", text)) if ord(c) > 127}
+    lacking = {c for c in chars if not subprocess.run(["fc-list", f":family={render.MAIN_FONT}:charset={ord(c):x}", "family"],
+                                                      capture_output=True, text=True).stdout.strip()}
+    assert chars and lacking <= set(render.FALLBACK_CHARS), sorted(lacking - set(render.FALLBACK_CHARS))
+
+
 def render_with_chapter(tmp_path, name: str, cell: str) -> subprocess.CompletedProcess:
     """Render the landing page and one chapter whose second cell is `cell`, HTML only."""
     bad = tmp_path / name

@@ -83,3 +83,16 @@ def test_the_renderer_numbers_emitted_floats_in_order(small_run, tmp_path, monke
     assert page.labels == {"tbl-anchored-regularizers": "Table 3.1", "tbl-anchored-schedule": "Table 3.2",
                            "fig-anchored-schedule": "Figure 3.1"}
     assert out.count("<figure") == 1 and out.count('<div class="table-wrap"') == 2
+
+
+def test_the_chapter_data_is_written_as_csv_and_linked(small_run, tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
+    block = sections.data(small_run)
+    links = render.DATA_LINK.findall(block.text)
+    assert len(links) == 3 and all(Path(src).exists() for src in links)
+    seeds = pd.read_csv(next(src for src in links if src.endswith("/seeds.csv")))
+    assert list(seeds["seed"]) == list(small_run.runs.index) and "score" in seeds
+    named = pd.read_csv(next(src for src in links if src.endswith("named-colours.csv")))
+    assert {"name", "r", "g", "b", "baseline"} <= set(named.columns) and len(named) == len(small_run.variants["baseline"].named)

@@ -225,6 +225,7 @@ def table_blocks(page: Page, label: str, caption: str | None, html_table: str, l
 
 MD_FIGURE = re.compile(r'^!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>fig-[\w-]+)(?:\s+fig-alt="(?P<alt>[^"]*)")?\s*\}\s*$', re.M)
 MD_TABLE = re.compile(r"^::: \{#(?P<label>tbl-[\w-]+)(?P<wide> \.column-page)?\}\n(?P<body>.*?)\n:::$", re.M | re.S)
+DATA_LINK = re.compile(r"\]\((?P<src>[^)\s]+\.csv)\)")  # a link to a data file a cell wrote: copied into the book
 RAW_BLOCK = re.compile(r"^```\{=(html|latex)\}\n(.*?)\n```$", re.M | re.S)
 
 
@@ -244,7 +245,16 @@ def markdown_floats(page: Page, text: str, where: str) -> str:
             raise BuildError(f"{where}: table {m['label']} needs an HTML and a LaTeX raw block")
         return table_blocks(page, m["label"], caption, raws["html"], raws["latex"], bool(m["wide"]))
 
-    return MD_TABLE.sub(tbl, MD_FIGURE.sub(fig, text))
+    def data(m):
+        src = Path(m["src"]) if Path(m["src"]).is_absolute() else ROOT / m["src"]
+        if not src.exists():
+            raise BuildError(f"{where}: a link points to a missing file {m['src']} (render with --fresh)")
+        (OUT / "data").mkdir(exist_ok=True)
+        name = f"{page.slug}-{src.name}"
+        shutil.copyfile(src, OUT / "data" / name)
+        return f"](data/{name})"
+
+    return DATA_LINK.sub(data, MD_TABLE.sub(tbl, MD_FIGURE.sub(fig, text)))
 
 
 def to_markdown(page: Page, nb, fold: bool) -> str:
@@ -331,8 +341,10 @@ def run_pandoc(args: list[str], text: str) -> None:
         raise BuildError(f"pandoc {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
 
-def sidebar(pages: list[Page], current: Page, title: str) -> str:
-    items, part = [f'<p class="book-title"><a href="index.html">{html.escape(title)}</a></p><ul>'], None
+def sidebar(pages: list[Page], current: Page, title: str, downloads: dict[str, str] | None = None) -> str:
+    links = " ".join(f'<a href="{href}">{html.escape(label)}</a>' for label, href in (downloads or {}).items())
+    items, part = [f'<p class="book-title"><a href="index.html">{html.escape(title)}</a></p>'
+                   + (f'<p class="downloads">Download: {links}</p>' if links else "") + "<ul>"], None
     for page in pages:
         if page.part != part and page.part:
             items.append(f'<li class="part">{html.escape(page.part)}</li>')
@@ -343,15 +355,17 @@ def sidebar(pages: list[Page], current: Page, title: str) -> str:
     return "\n".join(items + ["</ul>"])
 
 
-def write_html(pages: list[Page], config: dict) -> None:
+def write_html(pages: list[Page], config: dict, pdf: bool = True) -> None:
     title = config["book"]["title"]
+    # Quarto's `book: downloads: [pdf]`: a link to the PDF on every page
+    downloads = {"PDF": f"{config['book'].get('output-file', 'book')}.pdf"} if pdf and "pdf" in config["book"].get("downloads", []) else {}
     shutil.copy(TOOLS / "book.css", OUT / "book.css")
     for i, page in enumerate(pages):
         nav = {"prev": pages[i - 1] if i else None, "next": pages[i + 1] if i + 1 < len(pages) else None}
         args = ["-f", "markdown", "-t", "html5", "-s", "--mathml", "--section-divs", "--lua-filter", str(TOOLS / "callouts.lua"),
                 "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
                 "--template", str(TOOLS / "page.html"), "--toc", "--toc-depth=3", "-o", str(OUT / page.html_name),
-                "-M", f"pagetitle={page.title} – {title}", "-V", f"sidebar={sidebar(pages, page, title)}",
+                "-M", f"pagetitle={page.title} – {title}", "-V", f"sidebar={sidebar(pages, page, title, downloads)}",
                 "--shift-heading-level-by=0"]
         for key, other in nav.items():
             if other:
@@ -363,8 +377,9 @@ def write_html(pages: list[Page], config: dict) -> None:
 
 
 CODE_BLOCK = re.compile(r"\n```\{\.python \.cell-code\}\n.*?\n```\n", re.S)
-# Characters the book prints that DejaVu Serif lacks, drawn from DejaVu Sans in the PDF.
-FALLBACK_FONT, FALLBACK_CHARS = "DejaVu Sans", "✓✗"
+# Characters the book prints that the main font lacks, drawn from DejaVu Sans in the PDF (tests/test_book.py checks the
+# list against every character of the rendered book).
+MAIN_FONT, FALLBACK_FONT, FALLBACK_CHARS = "DejaVu Serif", "DejaVu Sans", "✓✗"
 
 
 def pdf_header() -> str:
@@ -397,7 +412,7 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
     run_pandoc(["-f", "markdown", "-o", str(pdf), f"--pdf-engine={fmt.get('pdf-engine', 'xelatex')}",
                 *[f"--pdf-engine-opt={opt}" for opt in opts], "--toc", "--number-sections",
                 "--top-level-division=part", "-V", "documentclass=report", "-V", "geometry:margin=2.2cm",
-                "-V", "colorlinks=true", "-V", "mainfont=DejaVu Serif", "-V", "sansfont=DejaVu Sans",
+                "-V", "colorlinks=true", "-V", f"mainfont={MAIN_FONT}", "-V", "sansfont=DejaVu Sans",
                 "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
                 "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
                 "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}",
@@ -424,7 +439,7 @@ def main(argv=None) -> int:
             page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")
-        write_html(html_pages, config)
+        write_html(html_pages, config, pdf=not args.no_pdf)
         print(f"  wrote {OUT / 'index.html'} and {len(pages) - 1} chapter pages", flush=True)
         if not args.no_pdf:
             resolve_refs(pages, "pdf")

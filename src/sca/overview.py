@@ -4,7 +4,9 @@ rules, the calibration of the single draws, what is not checked, what red decode
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
+from pathlib import Path
 
 import pandas as pd
 from IPython.display import Image, Markdown
@@ -59,7 +61,8 @@ def scorecard_summary(table: Table) -> Markdown:
         f"{n}, {counts['reproduced']} reproduce, {counts['marginal']} are marginal and {counts['not reproduced']} do not "
         f"reproduce. {int(sweeps.sum())} claims concern the five sweeps, judged on their "
         f"{len(experiments.get('2.4.1').seeds)} seeds; {int((~sweeps).sum())} concern the old single-seed notebooks, "
-        f"judged on our {len(results.OLD_SEEDS)} seeds of each.")
+        f"judged on our {len(results.OLD_SEEDS)} seeds of each. Every claim, with its statistics and reason, is in "
+        f"[the scorecard as CSV]({Path(os.path.relpath(figures.figures_dir() / 'scorecard.csv')).as_posix()}).")
 
 
 def experiment_counts(table: Table) -> Table:

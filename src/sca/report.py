@@ -6,23 +6,18 @@ come from the run, `claims`, `rules` and `analysis`; this module lays them out a
 from __future__ import annotations
 
 import pandas as pd
-from IPython.display import Image, Markdown
+from IPython.display import Markdown
 from matplotlib.figure import Figure
 
-from .quarto import Table, table as _table
 from . import analysis, claims, figures, reference, rules, tables
 from .evaluate import ablation_bound, suppression_bound
 from .interventions import Suppression
+from .quarto import Table, table as _table
 from .schedule import load_schedule
 from .results import load
 from .sweep import RunResult, compare_statistics
 
 VARIANT_LABEL = analysis.VARIANT_WORDS
-
-
-def _show(fig, r: RunResult, name: str) -> Image:
-    figures.save(fig, r.experiment.name, name)
-    return Image(filename=str(figures.figures_dir() / r.experiment.name / f"{name}.png"))
 
 
 # --- the setup of an experiment -----------------------------------------------------------------------

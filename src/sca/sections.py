@@ -8,9 +8,13 @@ Labels are `fig-<chapter>-<what>` and `tbl-<chapter>-<what>`, <chapter> being th
 
 from __future__ import annotations
 
-import numpy as np
+import os
+from pathlib import Path
 
-from . import analysis, claims, experiments, figures, reference, report
+import numpy as np
+import pandas as pd
+
+from . import analysis, claims, experiments, figures, reference, report, tables
 from .quarto import Block, callout, figure, float_table, join, text
 from .schedule import load_schedule
 from .sweep import RunResult, VariantResult
@@ -32,6 +36,27 @@ def _shown(r: RunResult) -> str:
 
 def _listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- the data behind the chapter ------------------------------------------------------------------------------
+
+def data(r: RunResult) -> Block:
+    """Write the chapter's numbers as CSV beside its figures and link them: every seed's training results, every
+    seed under every variant (what the claims are judged on), and the shown model's named-colour table."""
+    name = r.experiment.name
+    folder = figures.figures_dir() / name
+    folder.mkdir(parents=True, exist_ok=True)
+    named = tables.error_table(r.variants).drop(columns="hsv")
+    rgb = np.array(named.pop("rgb").tolist(), dtype=float)
+    named = pd.concat([named[["name"]], pd.DataFrame(rgb, columns=["r", "g", "b"]), named.drop(columns="name")], axis=1)
+    files = {"seeds.csv": ("every seed's score, validation losses and labels", r.runs),
+             "seeds-by-variant.csv": ("every seed under every variant", r.population),
+             "named-colours.csv": (f"the named colours' errors, {_shown(r)}", named)}
+    links = []
+    for file, (what, frame) in files.items():
+        frame.to_csv(folder / file, index=not isinstance(frame.index, pd.RangeIndex))
+        links.append(f"[{what}]({Path(os.path.relpath(folder / file)).as_posix()})")
+    return text(f"*The numbers behind this chapter, as CSV:* {'; '.join(links)}.")
 
 
 # --- the design ----------------------------------------------------------------------------------------------
@@ -115,7 +140,8 @@ def _variant_name(v: VariantResult) -> str:
 
 
 def _predictor(v: VariantResult) -> str:
-    what = "similarity to the concept" if v.variant.metric == "similarity" else "vibrancy"
+    concept = "red" if v.variant.hue == 0 else f"the hue at {360 * v.variant.hue:.0f}°"
+    what = f"similarity to {concept}" if v.variant.metric == "similarity" else "vibrancy"
     return f"{what} raised to the power {v.variant.power:g}"
 
 
