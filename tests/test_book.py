@@ -126,7 +126,8 @@ def test_pages_sharing_a_kernel_start_from_an_empty_namespace(tmp_path):
     config = {**CONFIG, "book": {**CONFIG["book"], "chapters": [pages[0], {"part": "Test", "chapters": pages[1:]}]}}
     cfg = tmp_path / "_quarto.yml"
     cfg.write_text(yaml.safe_dump(config))
-    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--jobs", "1", "--fresh"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--jobs", "1", "--fresh",
+                           "--reuse-kernels"], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
 

@@ -96,3 +96,12 @@ def test_the_chapter_data_is_written_as_csv_and_linked(small_run, tmp_path, monk
     assert list(seeds["seed"]) == list(small_run.runs.index) and "score" in seeds
     named = pd.read_csv(next(src for src in links if src.endswith("named-colours.csv")))
     assert {"name", "r", "g", "b", "baseline"} <= set(named.columns) and len(named) == len(small_run.variants["baseline"].named)
+
+
+def test_every_experiment_names_its_chapter():
+    from sca import experiments
+
+    assert set(sections.CHAPTERS) == set(experiments.EXPERIMENTS)
+    for name, slug in sections.CHAPTERS.items():
+        chapter = ROOT / "chapters" / f"{slug.removesuffix('-sigmoid')}.qmd"
+        assert chapter.exists() and f'report.load("{name}")' in chapter.read_text(), name

@@ -160,9 +160,10 @@ def images(nb) -> list[str]:
             for m in MD_FIGURE.finditer(output.get("data", {}).get("text/markdown", ""))]
 
 
-def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = True) -> list[nbformat.NotebookNode]:
-    """Every page's executed notebook, in order: the first page alone, then the rest `jobs` at a time, each worker
-    process reusing one kernel for the pages it executes."""
+def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = False) -> list[nbformat.NotebookNode]:
+    """Every page's executed notebook, in order: the first page alone, then the rest `jobs` at a time; with `share`,
+    each worker process reuses one kernel for the pages it executes. (Not the default: in a cold render, where
+    the chapters train, a reused kernel once failed to answer within nbclient's 60 s start-up wait.)"""
     first = [execute(pages[0], fresh)]
     if jobs <= 1:
         return first + [execute(page, fresh, share=share) for page in pages[1:]]
@@ -426,8 +427,9 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
     parser.add_argument("--fresh", action="store_true", help="execute every chapter even if a frozen result exists")
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="chapters executed at once (default: usable cores)")
-    parser.add_argument("--kernel-per-page", action="store_true",
-                        help="start a new kernel for every page, as Quarto does (default: one kernel per worker, reset per page)")
+    parser.add_argument("--reuse-kernels", action="store_true",
+                        help="one kernel per worker, its namespace cleared for each page (faster warm renders; default: a "
+                             "new kernel for every page, as Quarto does)")
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text())
     fold = config.get("format", {}).get("html", {}).get("code-fold", True)
@@ -435,7 +437,7 @@ def main(argv=None) -> int:
     OUT.mkdir(exist_ok=True)
     started = time.perf_counter()
     try:
-        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page)):
+        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=args.reuse_kernels)):
             page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")
