@@ -141,11 +141,15 @@ def execute(page: Page, fresh: bool = False, timeout: int = 1200, share: bool = 
         NotebookClient(nb, timeout=timeout, kernel_name="python3", km=shared_kernel() if share else None,
                        resources={"metadata": {"path": str(ROOT)}}).execute()
     except CellExecutionError as e:
+        error = e
+    else:
+        error = None
+    finally:
         nb.cells = [c for c in nb.cells if not c.metadata.get("sca_reset")]
+    if error is not None:
         failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         label = cell_options(nb.cells[failed]).get("label", "") if failed is not None else ""
-        raise BuildError(f"{rel(page.source)}: cell {failed} {label!s} raised:\n{e}") from None
-    nb.cells = [c for c in nb.cells if not c.metadata.get("sca_reset")]
+        raise BuildError(f"{rel(page.source)}: cell {failed} {label!s} raised:\n{error}") from None
     print(f"  executed {rel(page.source)} in {time.perf_counter() - started:.0f} s", flush=True)
     FREEZE.mkdir(exist_ok=True)
     for old in FREEZE.glob(f"{page.slug}-*.ipynb"):
@@ -232,10 +236,14 @@ RAW_BLOCK = re.compile(r"^```\{=(html|latex)\}\n(.*?)\n```$", re.M | re.S)
 
 def markdown_floats(page: Page, text: str, where: str) -> str:
     """Number the figures and tables a cell emits as Quarto Markdown (`sca.quarto`) the way cell outputs are."""
-    def fig(m):
+    def local(m, what: str) -> Path:
         src = Path(m["src"]) if Path(m["src"]).is_absolute() else ROOT / m["src"]
         if not src.exists():
-            raise BuildError(f"{where}: figure {m['label']} points to a missing file {m['src']} (render with --fresh)")
+            raise BuildError(f"{where}: {what} points to a missing file {m['src']} (render with --fresh)")
+        return src
+
+    def fig(m):
+        src = local(m, f"figure {m['label']}")
         caption = re.sub(r"\\(.)", r"\1", m["caption"])
         return figure_blocks(page, m["label"], caption, m["alt"] or caption, src.read_bytes(), f"{page.slug}-{m['label']}.png")
 
@@ -247,9 +255,7 @@ def markdown_floats(page: Page, text: str, where: str) -> str:
         return table_blocks(page, m["label"], caption, raws["html"], raws["latex"], bool(m["wide"]))
 
     def data(m):
-        src = Path(m["src"]) if Path(m["src"]).is_absolute() else ROOT / m["src"]
-        if not src.exists():
-            raise BuildError(f"{where}: a link points to a missing file {m['src']} (render with --fresh)")
+        src = local(m, "a link")
         (OUT / "data").mkdir(exist_ok=True)
         name = f"{page.slug}-{src.name}"
         shutil.copyfile(src, OUT / "data" / name)

@@ -175,15 +175,6 @@ def headline() -> pd.DataFrame:
     return df.assign(red_gap=(df["red_ours"] - df["red_paper"]).abs(), r2_gap=(df["r2_ours"] - df["r2_paper"]).abs())
 
 
-def headline_cyan_claims() -> list:
-    """The registry's claims that cyan is untouched in the headline rows (a zero change, or by construction)."""
-    from . import claims
-
-    rows = {(name, variant) for name, _, variant in HEADLINE_ROWS}
-    return [c for c in claims.CLAIMS if (c.experiment, c.variant) in rows and c.column in ("zc:cyan", "dmse:cyan")
-            and c.kind in ("zero", "construction")]
-
-
 def original_stream(name: str) -> pd.DataFrame:
     """A sweep re-trained with the original notebooks' random stream, beside the published numbers: the seed
     statistics, the Pareto front, the selected seed and score, and the selected model's named-colour Δ, with

@@ -266,6 +266,12 @@ def by_experiment(card: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order]
 
 
+def untouched(rows: set[tuple[str, str]], colour: str = "cyan") -> list[Claim]:
+    """The claims that `colour` is untouched (a zero change, or by construction) under the (experiment, variant) rows."""
+    return [c for c in CLAIMS if (c.experiment, c.variant) in rows and c.column in (f"zc:{colour}", f"dmse:{colour}")
+            and c.kind in ("zero", "construction")]
+
+
 def judged(cs: list[Claim], stream: str = "ours") -> pd.DataFrame:
     """The claims judged on the runs they need (loaded, or trained once per session); on the original's stream only
     the sweeps exist."""

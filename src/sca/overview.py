@@ -14,7 +14,8 @@ from IPython.display import Image, Markdown
 from . import analysis, claims, colors, experiments, figures, population, results, rules, tables
 from .evaluate import ablation_bound
 from .quarto import Table, table as _table
-from .report import CARD_FORMATS, STREAM_COLUMNS, VARIANT_LABEL, card_table
+from .claim import VARIANT_WORDS
+from .report import CARD_FORMATS, STREAM_COLUMNS, card_table
 
 
 def rules_sentence() -> Markdown:
@@ -103,7 +104,7 @@ def not_checked_table() -> Table:
 def red_decoding_table() -> Table:
     """What pure red decodes to under each variant of the five sweeps (`analysis.red_decoding`)."""
     df = analysis.red_decoding()
-    frame = pd.DataFrame({"experiment": df["experiment"], "variant": df["variant"].map(VARIANT_LABEL),
+    frame = pd.DataFrame({"experiment": df["experiment"], "variant": df["variant"].map(VARIANT_WORDS),
                           "selected: red decodes to": ["#" + colors.hex_code(rgb) for rgb in df["selected_rgb"]],
                           "selected: MSE from red": df["selected_mse"],
                           "seeds nearer grey than black (%)": 100 * df["nearer_grey"],
@@ -131,7 +132,7 @@ def red_decoding_sentence(table: Table) -> Markdown:
 def book_headline() -> Table:
     """The paper's Table 1 numbers for red and cyan, and R², beside ours (`analysis.headline`)."""
     df = analysis.headline()
-    frame = pd.DataFrame({"model": df["model"] + " (" + df["experiment"] + ")", "intervention": df["variant"].map(VARIANT_LABEL),
+    frame = pd.DataFrame({"model": df["model"] + " (" + df["experiment"] + ")", "intervention": df["variant"].map(VARIANT_WORDS),
                           "red Δ paper": df["red_paper"], "red Δ ours": df["red_ours"], "cyan Δ paper": df["cyan_paper"],
                           "cyan Δ ours": df["cyan_ours"], "R² paper": df["r2_paper"], "R² ours": df["r2_ours"]})
     table = _table(frame, {c: "{:+.3f}" if "Δ" in c else "{:.2f}" for c in frame.columns if c not in ("model", "intervention")})
@@ -143,20 +144,20 @@ def book_headline_sentence(headline: Table) -> Markdown:
     """How far the headline numbers move, and what the registry says of cyan where the paper says it is untouched."""
     df = headline.card
     worst = df.loc[df["red_gap"].idxmax()]
-    cyan = analysis.headline_cyan_claims()
+    cyan = claims.untouched({(name, variant) for name, _, variant in analysis.HEADLINE_ROWS})
     judged = claims.judged(cyan)
-    parts = [f"{row.mark} {row.experiment} {VARIANT_LABEL[c.variant]} ({'a sanity check: ' if not row.evidence else ''}"
+    parts = [f"{row.mark} {row.experiment} {VARIANT_WORDS[c.variant]} ({'a sanity check: ' if not row.evidence else ''}"
              f"{row.reason})" for c, row in zip(cyan, judged.itertuples())]
     return Markdown(
         f"Red's error moves by at most {worst['red_gap']:.3f} from the published value "
-        f"(largest for {worst['model']} ({worst['experiment']}) {VARIANT_LABEL[worst['variant']]}: {worst['red_ours']:.3f} "
+        f"(largest for {worst['model']} ({worst['experiment']}) {VARIANT_WORDS[worst['variant']]}: {worst['red_ours']:.3f} "
         f"against {worst['red_paper']:.3f}); R² differs by at most {df['r2_gap'].max():.2f}. Where the paper reports cyan "
         "untouched: " + "; ".join(parts) + ".")
 
 
 def road_figure() -> Image:
     df = analysis.road()
-    labels = {n: f"{n} {VARIANT_LABEL[v]}" for n, v in df.groupby("experiment", sort=False)["variant"].first().items()}
+    labels = {n: f"{n} {VARIANT_WORDS[v]}" for n, v in df.groupby("experiment", sort=False)["variant"].first().items()}
     figures.save(figures.road(df, labels), "road", "road")
     return Image(filename=str(figures.figures_dir() / "road" / "road.png"))
 

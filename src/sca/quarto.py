@@ -59,15 +59,10 @@ class Block:
     def _repr_markdown_(self) -> str:
         return self.text
 
-    def __add__(self, other: Block) -> Block:
-        return Block(f"{self.text}\n\n{other.text}", self.labels + other.labels)
-
 
 def join(*blocks: Block) -> Block:
-    out = Block("")
-    for block in blocks:
-        out = out + block if out.text else block
-    return out
+    """The blocks in order, as one (empty blocks left out)."""
+    return Block("\n\n".join(b.text for b in blocks if b.text), tuple(label for b in blocks for label in b.labels))
 
 
 LABEL = re.compile(r"(fig|tbl)-[A-Za-z0-9_-]*[A-Za-z0-9]")

@@ -10,15 +10,13 @@ from IPython.display import Markdown
 from matplotlib.figure import Figure
 
 from . import analysis, claims, figures, reference, rules, tables
+from .claim import VARIANT_WORDS
 from .evaluate import ablation_bound, suppression_bound
 from .interventions import Suppression
 from .quarto import Table, table as _table
 from .schedule import load_schedule
 from .results import load
 from .sweep import RunResult, compare_statistics
-
-VARIANT_LABEL = analysis.VARIANT_WORDS
-
 
 # --- the setup of an experiment -----------------------------------------------------------------------
 
@@ -116,7 +114,7 @@ def headline_table(r: RunResult) -> Table:
     for variant, v in r.variants.items():
         if variant == "baseline":
             continue
-        row = {"variant": VARIANT_LABEL[variant], "red Δ": r.delta(variant, "red"),
+        row = {"variant": VARIANT_WORDS[variant], "red Δ": r.delta(variant, "red"),
                "cyan Δ": r.delta(variant, "cyan"), "R²": v.r2,
                "predictor": f"{'sim' if v.variant.metric == 'similarity' else 'vib'}^{v.variant.power:g}"}
         for source, data in (("original", reference.HEADLINE), ("re-run", reference.RERUN_HEADLINE)):
@@ -157,7 +155,7 @@ def comparison_figure(r: RunResult) -> Figure:
     panels = []
     for c in comparison_claims(r):
         a, b = c.samples({n: load(n) for n in (c.experiment, c.versus[0])})
-        name = lambda exp, variant, column: f"{exp} {VARIANT_LABEL.get(variant, variant)}: {column_label(column)}"
+        name = lambda exp, variant, column: f"{exp} {VARIANT_WORDS.get(variant, variant)}: {column_label(column)}"
         panels.append({"title": c.statement, "labels": [name(c.experiment, c.variant, c.column), name(*c.versus)],
                        "samples": [a, b], "log": c.scale == "ratio"})
     return figures.comparisons(panels)
@@ -306,7 +304,7 @@ def bounds_sentence(r: RunResult) -> Markdown:
             bound, label = ablation_bound(), "1/3"
         else:
             continue
-        parts.append(f"{VARIANT_LABEL[variant]} raises red's error by {r.delta(variant, 'red'):.3f} "
+        parts.append(f"{VARIANT_WORDS[variant]} raises red's error by {r.delta(variant, 'red'):.3f} "
                      f"(reference value {label} = {bound:.3f})")
     return Markdown(("The paper explains red's error with two reference values: 1/4 if suppressed red decodes to mid-grey, "
                      "1/3 if ablated red decodes to a random colour. For the selected model, " + "; ".join(parts) + ".")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import analysis, claims, experiments, figures, reference, report, tables
 from .quarto import Block, callout, figure, float_table, join, text
+from .claim import VARIANT_WORDS
 from .schedule import load_schedule
 from .sweep import RunResult, VariantResult
 
@@ -133,10 +134,10 @@ def selection(r: RunResult) -> Block:
 # --- the variants ----------------------------------------------------------------------------------------------
 
 def _variant_name(v: VariantResult) -> str:
-    kind = v.variant.surgery[0] if v.variant.surgery else v.name
-    dims = f" of latent dim{'s' if len(v.variant.surgery[1]) > 1 else ''} {', '.join(map(str, v.variant.surgery[1]))}" if v.variant.surgery else ""
-    return {"baseline": "Baseline", "suppression": "Suppression", "repulsion": "Repulsion", "ablate": "Weight ablation",
-            "prune": "Pruning"}[kind] + dims
+    """'Weight ablation of latent dim 0', 'Suppression', …: the variant's words, with the dims a surgery removes."""
+    dims = v.variant.surgery[1] if v.variant.surgery else ()
+    return VARIANT_WORDS[v.name].capitalize() + (f" of latent dim{'s' if len(dims) > 1 else ''} {', '.join(map(str, dims))}"
+                                                 if dims else "")
 
 
 def _predictor(v: VariantResult) -> str:
@@ -199,7 +200,8 @@ def shown(r: RunResult) -> Block:
 # --- comparisons and verdicts ------------------------------------------------------------------------------
 
 def report_block(markdown) -> Block:
-    return text(markdown.data if hasattr(markdown, "data") else str(markdown))
+    """A sentence of `report` (IPython Markdown) as a block of this section."""
+    return text(markdown.data)
 
 
 def comparisons(r: RunResult) -> Block:
