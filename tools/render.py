@@ -20,6 +20,7 @@ import argparse
 import base64
 import hashlib
 import html
+import json
 import multiprocessing
 import multiprocessing.util
 import re
@@ -29,6 +30,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import jupytext
@@ -231,6 +233,7 @@ def table_blocks(page: Page, label: str, caption: str | None, html_table: str, l
 MD_FIGURE = re.compile(r'^!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>fig-[\w-]+)(?:\s+fig-alt="(?P<alt>[^"]*)")?\s*\}\s*$', re.M)
 MD_TABLE = re.compile(r"^::: \{#(?P<label>tbl-[\w-]+)(?P<wide> \.column-page)?\}\n(?P<body>.*?)\n:::$", re.M | re.S)
 DATA_LINK = re.compile(r"\]\((?P<src>[^)\s]+\.csv)\)")  # a link to a data file a cell wrote: copied into the book
+SCRIPT = re.compile(r'<script src="(?P<src>[^":]+\.js)"')  # a local script an interactive figure loads: copied into the book
 RAW_BLOCK = re.compile(r"^```\{=(html|latex)\}\n(.*?)\n```$", re.M | re.S)
 
 
@@ -261,7 +264,14 @@ def markdown_floats(page: Page, text: str, where: str) -> str:
         shutil.copyfile(src, OUT / "data" / name)
         return f"](data/{name})"
 
-    return DATA_LINK.sub(data, MD_TABLE.sub(tbl, MD_FIGURE.sub(fig, text)))
+    def script(m):
+        src = local(m, "a script")
+        (OUT / "js").mkdir(exist_ok=True)
+        if not (OUT / "js" / src.name).exists() or (OUT / "js" / src.name).stat().st_mtime < src.stat().st_mtime:
+            shutil.copyfile(src, OUT / "js" / src.name)
+        return f'<script src="js/{src.name}"'
+
+    return SCRIPT.sub(script, DATA_LINK.sub(data, MD_TABLE.sub(tbl, MD_FIGURE.sub(fig, text))))
 
 
 def to_markdown(page: Page, nb, fold: bool) -> str:
@@ -366,6 +376,7 @@ def write_html(pages: list[Page], config: dict, pdf: bool = True) -> None:
     title = config["book"]["title"]
     # Quarto's `book: downloads: [pdf]`: a link to the PDF on every page
     downloads = {"PDF": f"{config['book'].get('output-file', 'book')}.pdf"} if pdf and "pdf" in config["book"].get("downloads", []) else {}
+    search = config["book"].get("search", True) is not False  # Quarto's `book: search` (on unless set false)
     shutil.copy(TOOLS / "book.css", OUT / "book.css")
     for i, page in enumerate(pages):
         nav = {"prev": pages[i - 1] if i else None, "next": pages[i + 1] if i + 1 < len(pages) else None}
@@ -377,10 +388,54 @@ def write_html(pages: list[Page], config: dict, pdf: bool = True) -> None:
         for key, other in nav.items():
             if other:
                 args += ["-V", f"{key}={other.html_name}", "-V", f"{key}-title={other.title}"]
+        if search:
+            args += ["-V", "search=true"]
         text = page.markdown if page.number else f"# {title}\n\n" + re.sub(r"^# .*$", "", page.markdown, count=1, flags=re.M)
         if page.number:
             text = re.sub(r"^# (.+?)\s*$", lambda m: f"# {page.number}&nbsp; {m.group(1)}", text, count=1, flags=re.M)
         run_pandoc(args, text)
+    if search:
+        shutil.copy(TOOLS / "search.js", OUT / "search.js")
+        index = [entry for page in pages for entry in search_entries(page.html_name, (OUT / page.html_name).read_text())]
+        (OUT / "search-index.js").write_text("window.SEARCH_INDEX = " + json.dumps(index, ensure_ascii=False) + ";\n")
+
+
+class _Sections(HTMLParser):
+    """The text of a page's sections: (section id, heading, text), skipping scripts, styles and the navigation."""
+
+    SKIP = {"script", "style", "nav", "aside"}
+
+    def __init__(self):
+        super().__init__()
+        self.sections, self.skip, self.heading = [["", "", []]], 0, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.SKIP:
+            self.skip += 1
+        elif tag == "section" and attrs.get("id"):
+            self.sections.append([attrs["id"], "", []])
+        elif tag in ("h1", "h2", "h3") and not self.skip:
+            self.heading = []
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skip -= 1
+        elif tag in ("h1", "h2", "h3") and self.heading is not None:
+            self.sections[-1][1], self.heading = " ".join("".join(self.heading).split()), None
+
+    def handle_data(self, data):
+        if not self.skip:
+            (self.heading if self.heading is not None else self.sections[-1][2]).append(data)
+
+
+def search_entries(href: str, page_html: str) -> list[dict]:
+    """One search entry per section of a written page: its title, the section's heading, link and text."""
+    parser = _Sections()
+    parser.feed(page_html)
+    title = html.unescape(re.search(r"<title>(.*?)</title>", page_html, re.S).group(1)).split(" – ")[0]
+    return [{"title": title, "section": heading, "href": f"{href}#{sid}" if sid else href, "text": " ".join("".join(text).split())}
+            for sid, heading, text in parser.sections if "".join(text).strip()]
 
 
 CODE_BLOCK = re.compile(r"\n```\{\.python \.cell-code\}\n.*?\n```\n", re.S)

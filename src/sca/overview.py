@@ -13,9 +13,9 @@ from IPython.display import Image, Markdown
 
 from . import analysis, claims, colors, experiments, figures, population, results, rules, tables
 from .evaluate import ablation_bound
-from .quarto import Table, table as _table
+from .quarto import Table, datatable, table as _table
 from .claim import VARIANT_WORDS
-from .report import CARD_FORMATS, STREAM_COLUMNS, card_table
+from .report import CARD_FORMATS, CARD_TEXT, STREAM_COLUMNS, card_table
 
 
 def rules_sentence() -> Markdown:
@@ -45,8 +45,11 @@ def scorecard() -> Table:
     out.mkdir(parents=True, exist_ok=True)
     card.rename(columns={"p_value": "p-value"}).to_csv(out / "scorecard.csv")
     table = card_table(card, STREAM_COLUMNS)
-    tables.frame_latex(table.frame, out / "scorecard.tex", "Every published claim, judged", "tab:scorecard",
-                       CARD_FORMATS | {STREAM_COLUMNS["ours_published_stream"]: "{:.3g}"})
+    formats = CARD_FORMATS | {STREAM_COLUMNS["ours_published_stream"]: "{:.3g}"}
+    tables.frame_latex(table.frame, out / "scorecard.tex", "Every published claim, judged", "tab:scorecard", formats)
+    # In HTML, a table to sort, search and filter by verdict, experiment and kind (the verdict spelled out beside its mark)
+    words = table.frame.assign(verdict=(card["mark"] + " " + card["verdict"]).to_numpy())
+    table.html = datatable(words, formats, panes=("verdict", "experiment", "kind"), left=("verdict", *CARD_TEXT), wide=("claim",))
     table.card = card
     return table
 

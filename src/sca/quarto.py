@@ -36,6 +36,31 @@ class Table:
         return self.latex
 
 
+def datatable(df: pd.DataFrame, formats: dict[str, str] | None = None, panes: tuple[str, ...] = (),
+              left: tuple[str, ...] = (), wide: tuple[str, ...] = ()) -> str:
+    """An interactive HTML table (itables: DataTables with its JavaScript and CSS embedded, so the page works offline):
+    sort by any column, search every cell, and filter by the `panes` columns, each a list of its values with counts.
+    Numbers are shown as `formats` gives them; a missing value is an empty cell, so numeric columns still sort as
+    numbers. The `left` columns are left-aligned, the `wide` ones (long prose) at least 18em wide, as in `table`."""
+    import itables
+    from itables.javascript import generate_init_offline_itables_html
+
+    shown = df.copy()
+    for col, fmt in (formats or {}).items():
+        if col in shown:
+            shown[col] = [("" if pd.isna(v) else fmt.format(v)) for v in shown[col]]
+    shown = shown.fillna("")
+    columns = list(shown.columns)
+    at = lambda names: [columns.index(c) for c in names if c in columns]
+    options = {"pageLength": 25, "classes": "display compact", "maxBytes": 0, "showIndex": False, "style": "width:100%",
+               "columnDefs": [{"className": "dt-left", "targets": at(left)}, {"width": "18em", "targets": at(wide)}]}
+    if panes:
+        options |= {"layout": {"top1": "searchPanes"},
+                    "searchPanes": {"columns": at(panes), "cascadePanes": True, "viewTotal": True}}
+    bundle = Path(itables.__file__).parent / "html" / "dt_bundle.js"
+    return generate_init_offline_itables_html(bundle) + itables.to_html_datatable(shown, connected=False, **options)
+
+
 def table(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool = False, left: tuple[str, ...] = (),
           wide: tuple[str, ...] = ()) -> Table:
     """An HTML and a LaTeX rendering of df; in HTML the `left` columns left-aligned and the `wide` ones at least

@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import Markdown
 from matplotlib.figure import Figure
 
-from . import analysis, claims, figures, reference, rules, tables
+from . import analysis, claims, figures, population, reference, rules, tables
 from .claim import VARIANT_WORDS
 from .evaluate import ablation_bound, suppression_bound
 from .interventions import Suppression
@@ -76,7 +76,7 @@ def stacked_figure(r: RunResult, variant: str) -> Figure:
     """The paper's results figure for one variant; error axes shared by the variants that share a scale
     (inference-time interventions and the baseline; surgery has its own)."""
     group = [v for v in r.variants.values() if (v.variant.surgery is None) == (r.variants[variant].variant.surgery is None)]
-    anchor = next((reg.direction for reg in r.experiment.regularizers if reg.kind in ("anchor", "angular-anchor")), None)
+    anchor = population.anchor_direction(r.experiment)
     dims = r.experiment.latent_dims
     if r.variants[variant].variant.surgery and r.variants[variant].variant.surgery[0] == "prune":
         dims = _pruned_dims(dims, r.variants[variant].variant.surgery[1], r.variants[variant].latents.shape[1])

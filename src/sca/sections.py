@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import analysis, claims, experiments, figures, reference, report, tables
+from . import analysis, claims, experiments, figures, interactive, population, reference, report, tables
 from .quarto import Block, callout, figure, float_table, join, text
 from .claim import VARIANT_WORDS
 from .schedule import load_schedule
@@ -188,7 +188,23 @@ def variants(r: RunResult) -> Block:
                               "change Δ (shaded)."))
     if name in experiments.SWEEPS:
         blocks.append(report_block(report.bounds_sentence(r)))
+        blocks.append(sphere(r))
     return join(*blocks)
+
+
+def sphere(r: RunResult) -> Block:
+    """The selected model's latent sphere to turn, before and after the intervention that scores the sweep (HTML only;
+    the PDF has the static views above)."""
+    v, dims = r.variants[r.experiment.score], r.experiment.latent_dims[0]
+    anchor = population.anchor_direction(r.experiment)
+    fig = interactive.latent_sphere(r.variants["baseline"], v, dims, anchor)
+    return text(f'::: {{.content-visible when-format="html"}}\n\nThe sphere below holds the latents of the same '
+                f"{len(v.latents)} grid colours on dims {', '.join(map(str, dims))}, each point in its true colour"
+                f"{' with the anchor drawn from the origin' if anchor else ''}: drag to turn it, hover over a point for its "
+                f"colour and its error, and switch to the latents after {VARIANT_WORDS[v.name]} with the buttons.\n\n"
+                f"```{{=html}}\n<figure class=\"interactive\">{interactive.html(fig, f'sphere-{_prefix(r)}')}"
+                f"<figcaption>{_variant_name(v)}, {_shown(r)}: the latent sphere to turn (dims "
+                f"{', '.join(map(str, dims))}).</figcaption></figure>\n```\n\n:::")
 
 
 def shown(r: RunResult) -> Block:
