@@ -210,7 +210,7 @@ def figure_blocks(page: Page, label: str, caption: str, alt: str, image: bytes, 
     define(page, label, tag)
     return (raw("html", f'<figure id="{label}"><img src="img/{name}" alt="{html.escape(alt)}">'
                         f"<figcaption><strong>{tag}</strong>: {html.escape(caption)}</figcaption></figure>") +
-            raw("latex", "\\begin{figure}[htbp]\\centering\n"
+            raw("latex", "\\begin{figure}[!htb]\\centering\n"
                          f"\\includegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{OUT / 'img' / name}}}\n"
                          f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n\\end{{figure}}"))
 
@@ -226,8 +226,26 @@ def table_blocks(page: Page, label: str, caption: str | None, html_table: str, l
         caption_tex = f"\\caption{{{latex_escape(caption or '')}}}\\label{{{label}}}\n"
     column = " column-page" if wide else ""
     return (raw("html", f'<div class="table-wrap{column}" id="{label}">{caption_html}{html_table}</div>') +
-            raw("latex", "\\begin{table}[htbp]\\centering\\small\n" + caption_tex +
-                "\\begin{adjustbox}{max width=\\linewidth}\n" + latex.strip() + "\n\\end{adjustbox}\n\\end{table}"))
+            raw("latex", long_table(latex, caption_tex, wide)))
+
+
+TABULAR = re.compile(r"\\begin\{(?P<env>tabularx\}\{\\linewidth|tabular)\}\{(?P<spec>.*?)\}\n\\toprule\n(?P<head>.*?)\\midrule\n"
+                     r"(?P<body>.*?)\\bottomrule\n\\end\{tabularx?\}", re.S)
+
+
+def long_table(latex: str, caption: str, wide: bool) -> str:
+    """A booktabs tabular (or tabularx) as a table that breaks across pages with its header repeated (longtable, or
+    xltabular for wrapped columns), in footnote-size type; a page-wide table on landscape pages."""
+    m = TABULAR.search(latex)
+    if m is None:  # not a table pandas wrote (e.g. a plain-text fallback): as it is
+        return latex
+    env = "xltabular" if m["env"].startswith("tabularx") else "longtable"
+    width = "{\\linewidth}" if env == "xltabular" else ""
+    head = f"\\toprule\n{m['head']}\\midrule\n"
+    out = (f"{{\\footnotesize\\setlength{{\\tabcolsep}}{{4pt}}\n\\begin{{{env}}}{width}{{{m['spec']}}}\n"
+           + (caption.strip() + "\\\\\n" if caption else "") + head + "\\endfirsthead\n" + head + "\\endhead\n"
+           + "\\bottomrule\n\\endlastfoot\n" + m["body"] + f"\\end{{{env}}}\n}}")
+    return f"\\begin{{landscape}}\n{out}\n\\end{{landscape}}" if wide else out
 
 
 MD_FIGURE = re.compile(r'^!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>fig-[\w-]+)(?:\s+fig-alt="(?P<alt>[^"]*)")?\s*\}\s*$', re.M)
@@ -449,7 +467,8 @@ def pdf_header() -> str:
     from sca.tables import PREAMBLE
 
     glyphs = "".join(f'\\newunicodechar{{{c}}}{{{{\\scafallback\\char"{ord(c):04X}}}}}\n' for c in FALLBACK_CHARS)
-    return (PREAMBLE + "\\usepackage{adjustbox}\n\\usepackage{graphicx}\n\\usepackage{newunicodechar}\n"
+    # placeins[section]: a figure never floats past the start of the next section; pdflscape: page-wide tables
+    return (PREAMBLE + "\\usepackage{graphicx}\n\\usepackage[section]{placeins}\n\\usepackage{pdflscape}\n\\usepackage{newunicodechar}\n"
             f"\\newfontfamily\\scafallback{{{FALLBACK_FONT}}}\n" + glyphs)
 
 

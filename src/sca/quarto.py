@@ -71,7 +71,7 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool =
     latex = tables.latex_styler(df, formats or {})
     if not index:
         html, latex = html.hide(axis="index"), latex.hide(axis="index")
-    return Table(html.to_html(), latex.to_latex(hrules=True, convert_css=False), df)
+    return Table(html.to_html(), tables.tabular(latex, tables.column_format(df, wide, index), convert_css=False), df)
 
 
 @dataclass

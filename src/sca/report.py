@@ -95,15 +95,13 @@ def similarity_figure(r: RunResult, variant: str) -> Figure:
 
 
 def color_table(r: RunResult) -> Table:
-    """Per named colour: baseline MSE, and each variant's MSE and Δ (heat-shaded in HTML). Also written
-    to figures/<experiment>/table-error-by-colour.tex for papers."""
+    """Per named colour: baseline MSE, and each variant's MSE and Δ (heat-shaded), HTML and LaTeX from one Styler.
+    Also written to figures/<experiment>/table-error-by-colour.tex for papers."""
     name = r.experiment.name
-    caption = f"Change in reconstruction error by colour, experiment {name}, selected seed {r.selected_seed}"
-    tex = tables.latex_table(r.variants, figures.figures_dir() / name / "table-error-by-colour.tex",
-                             caption=caption, label=f"tab:{name}-error-by-colour")
-    latex = tex.read_text().replace(r"\begin{table}", "").replace(r"\end{table}", "")
-    latex = "\n".join(line for line in latex.splitlines() if not line.strip().startswith((r"\caption", r"\label", r"\centering")))
-    return Table(tables.styled_table(r.variants).to_html(), latex)
+    tables.latex_table(r.variants, figures.figures_dir() / name / "table-error-by-colour.tex", label=f"tab:{name}-error-by-colour",
+                       caption=f"Change in reconstruction error by colour, experiment {name}, selected seed {r.selected_seed}")
+    styler = tables.styled_table(r.variants)
+    return Table(styler.to_html(), tables.latex(styler))
 
 
 def headline_table(r: RunResult) -> Table:

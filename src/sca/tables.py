@@ -1,10 +1,13 @@
-"""Named-colour error tables: a heat-shaded pandas Styler for the book, and a LaTeX table for papers
-(booktabs + siunitx, a colour swatch per row, the baseline as absolute MSE and every variant as Δ)."""
+"""Named-colour error tables, defined once as a pandas Styler and written from that one object as HTML (the book's
+pages) and as LaTeX (the PDF, and a file for papers): a swatch cell in each colour, the baseline MSE, and every
+variant's MSE and Δ, the Δ heat-shaded. Also the booktabs LaTeX of any data frame, escaped by pandas itself."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +18,13 @@ from .colors import hex_code
 from .evaluate import named_color_table
 from .sweep import VariantResult
 
-PREAMBLE = r"""% Preamble for sca's colour tables: \input{sca-table-preamble} in your document's preamble.
+PREAMBLE = r"""% Preamble for sca's tables: \input{sca-table-preamble} in your document's preamble.
 \usepackage{booktabs}
 \usepackage{longtable}
-\usepackage{siunitx}
+\usepackage{tabularx}
+\usepackage{xltabular}
 \usepackage{xcolor}
-% \swatch{RRGGBB}: a small square in that colour, with a thin grey outline.
-\newcommand{\swatch}[1]{\fcolorbox[HTML]{888888}{#1}{\rule{0pt}{0.55em}\rule{0.55em}{0pt}}}
+\usepackage{colortbl}
 """
 PREAMBLE_NAME = "sca-table-preamble.tex"
 
@@ -31,61 +34,40 @@ def error_table(variants: dict[str, VariantResult]) -> pd.DataFrame:
     return named_color_table({name: v.named.to_numpy() for name, v in variants.items()})
 
 
-def _swatch_html(rgb) -> str:
-    return (f'<span style="display:inline-block;width:1em;height:1em;background:#{hex_code(rgb)};'
-            f'border:1px solid #8888;vertical-align:middle"></span>')
-
-
 def styled_table(variants: dict[str, VariantResult], caption: str | None = None) -> Styler:
-    """The named-colour table for HTML: swatch, baseline, each variant's MSE and Δ, Δ heat-shaded."""
-    df = error_table(variants).drop(columns="hsv").rename(columns={"name": "colour", "rgb": "swatch"})
+    """The named-colour table: colour, a swatch cell filled with it, baseline, each variant's MSE and Δ, Δ heat-shaded.
+    `to_html()` gives the web page's table and `latex(styler)` the PDF's, from this one definition."""
+    frame = error_table(variants)
+    df = frame.drop(columns=["hsv", "rgb"]).rename(columns={"name": "colour"})
+    df.insert(1, "swatch", "")
     deltas = [c for c in df.columns if c.endswith("-delta")]
     df = df.rename(columns={c: c.removesuffix("-delta") + " Δ" for c in deltas})
     deltas = [c.removesuffix("-delta") + " Δ" for c in deltas]
     values = [c for c in df.columns if c not in ("colour", "swatch", *deltas)]
     top = max(0.3, float(df[deltas].to_numpy().max())) if deltas else 0.3
+    fills = [f"background-color: #{hex_code(rgb)}" for rgb in frame["rgb"]]
     styler = (df.style.hide(axis="index")
-              .format(_swatch_html, subset=["swatch"])
+              .apply(lambda _: fills, subset=["swatch"])
               .format("{:.3f}", subset=values)
               .format("{:+.3f}", subset=deltas)
               .background_gradient(cmap="Reds", subset=deltas, vmin=0, vmax=top))
     return styler.set_caption(caption) if caption else styler
 
 
+def latex(styler: Styler, **kwargs) -> str:
+    """A Styler as booktabs LaTeX, its cell colours as colortbl's \\cellcolor (pandas converts the CSS)."""
+    return styler.to_latex(hrules=True, convert_css=True, **kwargs)
+
+
 def latex_table(variants: dict[str, VariantResult], path: str | Path, caption: str, label: str) -> Path:
-    """Write a LaTeX table (and the preamble file it needs, beside it). Numbers are written in full;
-    siunitx rounds them to three places."""
+    """Write the named-colour table as a LaTeX table with its caption and label (and the preamble file it needs,
+    beside it)."""
     if not label or not caption:
         raise ValueError("latex_table: a caption and a label are required")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / PREAMBLE_NAME).write_text(PREAMBLE)
-    df = error_table(variants)
-    others = [name for name in variants if name != "baseline"]
-    spec = "l c S[table-format=1.3] " + " ".join("S[table-format=-1.3]" for _ in others)
-    header = " & ".join(["Colour", "", "{Baseline}"] + [f"{{{name.title()} $\\Delta$}}" for name in others])
-    rows = []
-    for _, row in df.iterrows():
-        cells = [row["name"].capitalize(), f"\\swatch{{{hex_code(row['rgb'])}}}", f"{row['baseline']:.9f}"]
-        cells += [f"{row[f'{name}-delta']:.9f}" for name in others]
-        rows.append("    " + " & ".join(cells) + r" \\")
-    tex = "\n".join([
-        r"\begin{table}",
-        r"  \centering",
-        f"  \\caption{{{caption}}}",
-        f"  \\label{{{label}}}",
-        r"  \sisetup{round-mode = places, round-precision = 3}",
-        f"  \\begin{{tabular}}{{{spec}}}",
-        r"    \toprule",
-        f"    {header} \\\\",
-        r"    \midrule",
-        *rows,
-        r"    \bottomrule",
-        r"  \end{tabular}",
-        r"\end{table}",
-        "",
-    ])
-    path.write_text(tex)
+    path.write_text(latex(styled_table(variants), environment="table", caption=caption, label=label, position_float="centering"))
     return path
 
 
@@ -100,9 +82,41 @@ def frame_latex(df: pd.DataFrame, path: str | Path, caption: str, label: str, fo
     return path
 
 
+PROSE = 30  # a text column with a cell longer than this wraps in LaTeX (a tabularx X column)
+WRAPPED = r">{\raggedright\arraybackslash}X"
+
+
+def column_format(df: pd.DataFrame, wide: tuple[str, ...] = (), index: bool = False) -> str:
+    """LaTeX column types for df: numbers right-aligned, short text left-aligned, prose (the `wide` columns and any text
+    column with a cell longer than PROSE characters) wrapped to share the line's width."""
+    def kind(col) -> str:
+        values = df[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            return "r"
+        return WRAPPED if col in wide or values.astype(str).str.len().max() > PROSE else "l"
+    return "l" * (df.index.nlevels if index else 0) + "".join(kind(c) for c in df.columns)
+
+
+def tabular(styler: Styler, spec: str, **kwargs) -> str:
+    """A Styler as booktabs LaTeX with column types `spec`: a tabularx as wide as the line when some column wraps."""
+    tex = styler.to_latex(hrules=True, column_format=spec, **kwargs)
+    if "X" not in spec:
+        return tex
+    return tex.replace(r"\begin{tabular}", r"\begin{tabularx}{\linewidth}", 1).replace(r"\end{tabular}", r"\end{tabularx}", 1)
+
+
+HEADER_LINE = 14  # characters per line of a LaTeX column header; longer headers wrap, so they do not widen the column
+
+
+def _stacked(header: str) -> str:
+    """An (already escaped) header over as many lines as it needs."""
+    lines = textwrap.wrap(header, HEADER_LINE, break_long_words=False, break_on_hyphens=False)
+    return header if len(lines) < 2 else r"\shortstack{" + r" \\ ".join(lines) + "}"
+
+
 def latex_styler(df: pd.DataFrame, formats: dict[str, str]) -> Styler:
-    """A Styler whose cells and headers are escaped for LaTeX by pandas itself."""
-    return df.style.format(formats, na_rep="–", escape="latex").format_index(escape="latex", axis=1)
+    """A Styler whose cells and headers are escaped for LaTeX by pandas itself, long headers wrapped."""
+    return df.style.format(formats, na_rep="–", escape="latex").format_index(_stacked, escape="latex", axis=1)
 
 
 def standalone(table: Path) -> str:
@@ -129,7 +143,8 @@ def compile_table(table: Path, engine: str = "xelatex") -> Path:
 
 
 def parse_latex_numbers(tex: str) -> np.ndarray:
-    """The numeric cells of a table written by `latex_table`, row by row (for checking it)."""
+    """The numbers of a table written by `latex_table`, row by row: each cell's last number (after its colour
+    commands), from the third column on (for checking it)."""
     body = tex.split(r"\midrule")[1].split(r"\bottomrule")[0]
     rows = [line.strip().removesuffix(r"\\").split("&") for line in body.strip().splitlines()]
-    return np.array([[float(c) for c in row[2:]] for row in rows])
+    return np.array([[float(re.findall(r"[-+]?\d*\.\d+", c)[-1]) for c in row[2:]] for row in rows])
