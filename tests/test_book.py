@@ -14,6 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_book"
 CONFIG = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+PDF = BOOK / f"{CONFIG['book']['output-file']}.pdf"
 
 
 def sources() -> list[Path]:
@@ -81,20 +82,70 @@ def test_the_pdf_prints_every_verdict_mark_and_no_code(rendered):
     echo: false` asks, prints no code."""
     from pypdf import PdfReader
 
-    text = "".join(page.extract_text() for page in PdfReader(BOOK / f"{CONFIG['book']['output-file']}.pdf").pages)
-    html = " ".join(Page((BOOK / "scorecard.html").read_text()).text)
-    assert text.count("✓") >= html.count("✓") > 0 and "✗" in text
+    import pandas as pd
+
+    text = "".join(page.extract_text() for page in PdfReader(PDF).pages)
+    marks = pd.read_csv(ROOT / "figures" / "scorecard.csv")["mark"]
+    assert text.count("✓") >= (marks == "✓").sum() > 0 and text.count("✗") >= (marks == "✗").sum() > 0
     assert CONFIG["format"]["pdf"]["echo"] is False and "sections." not in text and "report." not in text
+    assert "The sphere below" not in text  # HTML-only content (Quarto's content-visible) stays out of the PDF
 
 
-def test_every_character_the_book_prints_has_a_glyph_in_the_pdf(rendered):
-    """Every character of the rendered pages is in the PDF's main font, or drawn from the fallback font."""
-    import html as html_lib
+TABLE_ROW = re.compile(r"^(verdict experiment|2\.\d+(\.\d+)?(-sigmoid)?,? )")  # a claims table's header or first cell
+
+
+def test_the_pdf_sets_every_claims_table_in_type_no_smaller_than_footnote_size(rendered):
+    """The scorecard's 380-odd rows and every chapter's claims table run over as many pages as they need, at footnote
+    size (8 pt against the body's 10), not shrunk to fit one page."""
+    from collections import Counter
+
+    from pypdf import PdfReader
+
+    sizes, body = [], Counter()
+
+    def visit(text, cm, tm, font, size):
+        scale = ((tm[0] * cm[0] + tm[1] * cm[2]) ** 2 + (tm[0] * cm[1] + tm[1] * cm[3]) ** 2) ** 0.5
+        body[round(size * scale, 1)] += len(text)
+        if TABLE_ROW.match(text.strip()):
+            sizes.append(size * scale)
+
+    for page in PdfReader(PDF).pages:
+        page.extract_text(visitor_text=visit)
+    normal = body.most_common(1)[0][0]
+    assert len(sizes) > 300 and min(sizes) >= 0.79 * normal, (min(sizes), normal)
+
+
+def render_module():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("render", ROOT / "tools" / "render.py")
     render = sys.modules.setdefault("render", importlib.util.module_from_spec(spec))
     spec.loader.exec_module(render)
+    return render
+
+
+def test_a_table_in_the_pdf_breaks_across_pages_with_its_header_repeated():
+    import pandas as pd
+
+    from sca import quarto
+
+    long = pd.DataFrame({"claim": ["a claim in words, long enough to need wrapping " * 2] * 3, "value": [1.0, 2.0, 3.0]})
+    tex = render_module().long_table(quarto.table(long, {"value": "{:.1f}"}).latex, r"\caption{C}\label{tbl-x}", wide=False)
+    assert tex.startswith("{\\footnotesize") and "\\begin{xltabular}{\\linewidth}" in tex and "\\caption{C}\\label{tbl-x}\\\\" in tex
+    assert tex.count("claim & value") == 2 and "\\endhead" in tex and tex.count("2.0") == 1
+    render = render_module()
+    narrow = render.long_table(quarto.table(pd.DataFrame({"a": [1]}), {}).latex, "", wide=True)
+    assert narrow.startswith("{\\footnotesize") and "\\begin{longtable}{r}" in narrow and "\\caption" not in narrow
+    many = pd.DataFrame({f"c{i}": [i] for i in range(render.LANDSCAPE_COLUMNS)})
+    assert render.long_table(quarto.table(many, {}).latex, "", wide=True).startswith("\\begin{landscape}")
+    assert render.long_table(quarto.table(many, {}).latex, "", wide=False).startswith("{\\footnotesize")
+
+
+def test_every_character_the_book_prints_has_a_glyph_in_the_pdf(rendered):
+    """Every character of the rendered pages is in the PDF's main font, or drawn from the fallback font."""
+    import html as html_lib
+
+    render = render_module()
     chars = set()
     for page in BOOK.glob("*.html"):
         text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", page.read_text(), flags=re.S)
@@ -194,6 +245,63 @@ def test_the_browser_finds_every_image_and_reference(rendered, page):
             assert anchor in ids, href
     if page != "index.html":
         assert re.search(r"Figure \d+\.\d+", text) and re.search(r"Table \d+\.\d+", text)
+
+
+@pytest.fixture(scope="module")
+def browser(rendered):
+    from browser import Browser
+
+    b = Browser(BOOK / ".chromium-devtools")
+    yield b
+    b.close()
+
+
+def test_a_reader_filters_the_scorecard_to_one_experiments_failed_claims(browser):
+    import pandas as pd
+
+    card = pd.read_csv(ROOT / "figures" / "scorecard.csv")
+    failed = card[card["verdict"] == "not reproduced"]
+    experiment = failed["experiments"].value_counts().index[0]  # the experiment (or group) with the most failures
+    browser.open((BOOK / "scorecard.html").as_uri(), "document.querySelector('.dtsp-searchPane tbody tr')")
+    for pane, value in ((0, "✗ not reproduced"), (1, experiment)):
+        browser.js(f"""[...document.querySelectorAll('.dtsp-searchPane')[{pane}].querySelectorAll('tbody tr')]
+                       .find(r => r.querySelector('.dtsp-name').textContent.trim() === {value!r}).querySelector('td').click()""")
+    browser.wait(f"document.querySelector('.dt-info').textContent.includes('filtered')")
+    rows = browser.js("[...document.querySelectorAll('#tbl-scorecard table.display tbody tr')].map(r => [...r.cells].map(c => c.textContent))")
+    claims = [row[2] for row in rows]
+    assert sorted(claims) == sorted(failed.loc[failed["experiments"] == experiment, "statement"])
+    assert all(row[0] == "✗ not reproduced" and row[1] == experiment for row in rows)
+    assert browser.errors == []
+
+
+@pytest.mark.parametrize("chapter", ["anchored", "isolated"])
+def test_a_reader_turns_a_sweeps_latent_sphere_and_reads_a_colours_name_and_error(browser, chapter):
+    sphere = f"document.getElementById('sphere-{chapter}')"
+    browser.open((BOOK / f"{chapter}.html").as_uri(), f"{sphere}?.querySelector('.main-svg')")
+    traces = browser.js(f"{sphere}.data.map(t => [t.mode, t.visible, (t.text || []).length, t.hovertemplate || ''])")
+    points = [t for t in traces if t[0] == "markers"]
+    assert len(points) == 2 and [t[1] for t in points] == [True, False]  # the baseline shown, the intervened one click away
+    assert points[0][2] == 20 ** 3 and "error" in points[0][3] and "near %{text}" in points[0][3]
+    names = set(browser.js(f"{sphere}.data[0].text"))
+    assert {"red", "cyan", "white", "black"} <= names
+    buttons = browser.js(f"[...{sphere}.querySelectorAll('.updatemenu-button')].map(b => b.textContent)")
+    assert buttons[0] == "baseline" and buttons[1].startswith("after ")
+    browser.js(f"{sphere}.querySelectorAll('.updatemenu-button')[1].dispatchEvent(new MouseEvent('click', {{bubbles: true}}))")
+    browser.wait(f"{sphere}.data[1].visible === true && {sphere}.data[0].visible === false")
+    assert browser.errors == []
+
+
+def test_a_reader_searches_the_book_and_every_result_leads_somewhere(browser):
+    browser.open((BOOK / "index.html").as_uri())
+    browser.js("const box = document.getElementById('search-box'); box.value = 'weight ablation'; "
+               "box.dispatchEvent(new Event('input'))")
+    hrefs = browser.js("[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href'))")
+    assert hrefs and len(hrefs) <= 12
+    for href in hrefs:
+        target, _, anchor = href.partition("#")
+        assert (BOOK / target).exists(), href
+        assert not anchor or anchor in Page((BOOK / target).read_text()).ids, href
+    assert browser.errors == []
 
 
 def test_unreadable_cell_options_fail_the_build_naming_chapter_and_cell(tmp_path):

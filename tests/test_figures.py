@@ -123,3 +123,18 @@ def test_comparisons_draw_one_panel_per_claim():
               {"title": "u", "labels": ["x", "y"], "samples": [np.ones(3), np.zeros(3)], "log": False}]
     fig = figures.comparisons(panels)
     assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log" and fig.axes[0].get_title(loc="left") == "t"
+
+
+def test_a_figure_whose_labels_overlap_is_refused_naming_them(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
+    crowded = Figure(figsize=(2, 2))
+    ax = crowded.add_subplot()
+    ax.set_xticks(range(8), [f"a long label {i}" for i in range(8)])
+    with pytest.raises(figures.OverlappingText, match=r"t/crowded: overlapping labels 'a long label 0' and 'a long label 1'"):
+        figures.save(crowded, "t", "crowded")
+    assert not list(tmp_path.rglob("crowded.*"))
+    ax.set_xticks([0, 7], ["a", "b"])
+    figures.save(crowded, "t", "crowded")
+    assert (tmp_path / "t" / "crowded.png").exists() and (tmp_path / "t" / "crowded.pdf").exists()

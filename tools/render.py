@@ -233,9 +233,13 @@ TABULAR = re.compile(r"\\begin\{(?P<env>tabularx\}\{\\linewidth|tabular)\}\{(?P<
                      r"(?P<body>.*?)\\bottomrule\n\\end\{tabularx?\}", re.S)
 
 
+LANDSCAPE_COLUMNS = 10  # a page-wide table of this many columns is set on landscape pages (fewer fit the portrait line)
+
+
 def long_table(latex: str, caption: str, wide: bool) -> str:
     """A booktabs tabular (or tabularx) as a table that breaks across pages with its header repeated (longtable, or
-    xltabular for wrapped columns), in footnote-size type; a page-wide table on landscape pages."""
+    xltabular for wrapped columns), in footnote-size type; a page-wide table of LANDSCAPE_COLUMNS or more on landscape
+    pages."""
     m = TABULAR.search(latex)
     if m is None:  # not a table pandas wrote (e.g. a plain-text fallback): as it is
         return latex
@@ -245,7 +249,8 @@ def long_table(latex: str, caption: str, wide: bool) -> str:
     out = (f"{{\\footnotesize\\setlength{{\\tabcolsep}}{{4pt}}\n\\begin{{{env}}}{width}{{{m['spec']}}}\n"
            + (caption.strip() + "\\\\\n" if caption else "") + head + "\\endfirsthead\n" + head + "\\endhead\n"
            + "\\bottomrule\n\\endlastfoot\n" + m["body"] + f"\\end{{{env}}}\n}}")
-    return f"\\begin{{landscape}}\n{out}\n\\end{{landscape}}" if wide else out
+    columns = len(re.findall(r"[lrcX]", re.sub(r"\{[^{}]*\}", "", m["spec"])))
+    return f"\\begin{{landscape}}\n{out}\n\\end{{landscape}}" if wide and columns >= LANDSCAPE_COLUMNS else out
 
 
 MD_FIGURE = re.compile(r'^!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>fig-[\w-]+)(?:\s+fig-alt="(?P<alt>[^"]*)")?\s*\}\s*$', re.M)

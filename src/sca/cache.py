@@ -69,8 +69,9 @@ def source_digest() -> str:
 
 
 # The modules that only load, judge, draw or format results: an evaluated run does not depend on them.
-PRESENTATION_SOURCES = ("analysis.py", "claim.py", "claims.py", "cli.py", "figures.py", "quarto.py", "reference.py", "report.py",
-                        "results.py", "rules.py", "sections.py", "studies.py", "tables.py", "sca.mplstyle")
+PRESENTATION_SOURCES = ("analysis.py", "beyond.py", "claim.py", "claims.py", "cli.py", "figures.py", "interactive.py", "overview.py",
+                        "quarto.py", "reference.py", "report.py", "results.py", "rules.py", "sections.py", "studies.py", "tables.py",
+                        "sca.mplstyle")
 
 
 @lru_cache(maxsize=2)

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import matplotlib.style
+import matplotlib.ticker
 from scipy import stats
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.path import Path as MplPath
@@ -36,13 +38,46 @@ def figures_dir() -> Path:
     return Path(os.environ.get("SCA_FIGURES_DIR", "figures"))
 
 
+class OverlappingText(ValueError):
+    """A figure whose labels overlap one another."""
+
+
+def overlapping_text(fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of visible texts that overlap in the drawn figure: tick labels, axis labels, titles and legend entries,
+    within one panel and across panels (a text does not count against the legend it belongs to)."""
+    renderer = FigureCanvasAgg(fig).get_renderer()  # measured at the figure's dpi; overlap does not depend on it
+    texts = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        own = [*_drawn_ticklabels(ax.xaxis), *_drawn_ticklabels(ax.yaxis), ax.xaxis.label, ax.yaxis.label, ax.title]
+        texts += [(t, id(ax)) for t in own if t.get_visible() and t.get_text().strip()]
+        if legend is not None and legend.get_visible():
+            texts += [(t, id(legend)) for t in legend.get_texts() if t.get_text().strip()]
+    texts += [(t, id(fig)) for t in fig.texts if t.get_visible() and t.get_text().strip()]  # with the suptitle
+    boxes = [(t.get_text(), group, t.get_window_extent(renderer)) for t, group in texts]
+    return [(a, b) for i, (a, ga, box_a) in enumerate(boxes) for b, gb, box_b in boxes[i + 1:]
+            if box_a.overlaps(box_b) and box_a.width > 0 and box_b.width > 0]
+
+
+def _drawn_ticklabels(axis) -> list:
+    """The axis's major tick labels at ticks inside its view (matplotlib keeps labels for ticks outside it, undrawn)."""
+    lo, hi = sorted(axis.get_view_interval())
+    pad = 1e-9 * max(1.0, hi - lo)
+    return [label for loc, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels()) if lo - pad <= loc <= hi + pad]
+
+
 def save(fig: Figure, experiment: str, name: str) -> Figure:
     """Write fig as figures/<experiment>/<name>.png (for HTML) and .pdf (vector, for papers: only dense point
-    clouds are rasterised inside it, which keeps it small and quick to write); return it."""
+    clouds are rasterised inside it, which keeps it small and quick to write); return it. A figure whose labels
+    overlap raises OverlappingText, naming them, and leaves no file."""
     folder = figures_dir() / experiment
     folder.mkdir(parents=True, exist_ok=True)
-    for suffix in (".png", ".pdf"):
-        fig.savefig(folder / f"{name}{suffix}")
+    fig.savefig(folder / f"{name}.png")  # drawn: every label's place is known
+    clash = overlapping_text(fig)
+    if clash:
+        (folder / f"{name}.png").unlink()
+        raise OverlappingText(f"figure {experiment}/{name}: overlapping labels " + "; ".join(f"{a!r} and {b!r}" for a, b in clash[:5]))
+    fig.savefig(folder / f"{name}.pdf")
     return fig
 
 
@@ -394,28 +429,32 @@ def study_boxes(table, group: str, published_score: dict[str, float] | None = No
     intervention, and the share of seeds whose concept encodes near its anchor. `group` names the column whose
     values are the cells, in their order; the published 60-seed mean score is drawn as a grey line."""
     designs = list(dict.fromkeys(table["experiment"]))
-    fig = Figure(figsize=(7.2, 2.3 * len(designs)), layout="constrained")
-    axes = fig.subplots(len(designs), 3, squeeze=False)
+    n_cells = max(table.loc[table["experiment"] == d, group].nunique() for d in designs)
+    fig = Figure(figsize=(7.2, (0.9 + 0.24 * n_cells) * len(designs)), layout="constrained")
+    axes = fig.subplots(len(designs), 3, squeeze=False, sharey="row")
     for row, design in zip(axes, designs):
         sub = table[table["experiment"] == design]
         cells = list(dict.fromkeys(sub[group]))
+        at = np.arange(len(cells), 0, -1)  # the first cell on top
         for ax, column, title in zip(row[:2], ("score", "concept_delta"), ("score (R²)", "concept's Δ MSE")):
             data = [sub.loc[sub[group] == c, column].to_numpy(float) for c in cells]
-            ax.boxplot(data, widths=0.6, showfliers=False, medianprops=dict(color="black"),
-                       boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
-            for i, values in enumerate(data, start=1):
-                jitter = i + 0.12 * np.random.default_rng(i).uniform(-1, 1, len(values))
-                ax.scatter(jitter, values, s=4, color="#0072B2", alpha=0.5, linewidths=0, rasterized=True)
+            ax.boxplot(data, positions=at, orientation="horizontal", widths=0.6, showfliers=False,
+                       medianprops=dict(color="black"), boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+            for y, values in zip(at, data):
+                jitter = y + 0.12 * np.random.default_rng(int(y)).uniform(-1, 1, len(values))
+                ax.scatter(values, jitter, s=4, color="#0072B2", alpha=0.5, linewidths=0, rasterized=True)
             if column == "score" and published_score and design in published_score:
-                ax.axhline(published_score[design], color="#777777", lw=0.8, ls="--", label="published mean")
-                ax.legend(loc="lower right", fontsize="small")
+                ax.axvline(published_score[design], color="#777777", lw=0.8, ls="--", label="published 60-seed mean score")
             ax.set_title(f"{design}: {title}", fontsize="medium")
-            ax.set_xticks(range(1, len(cells) + 1), [str(c) for c in cells], rotation=45, ha="right", fontsize="small")
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
         share = [sub.loc[sub[group] == c, "geometry_right"].mean() for c in cells]
-        row[2].bar(range(1, len(cells) + 1), share, color="#009E73", width=0.6)
-        row[2].set_ylim(0, 1)
-        row[2].set_title(f"{design}: share with concept near anchor", fontsize="medium")
-        row[2].set_xticks(range(1, len(cells) + 1), [str(c) for c in cells], rotation=45, ha="right", fontsize="small")
+        row[2].barh(at, share, color="#009E73", height=0.6)
+        row[2].set_xlim(0, 1)
+        row[2].set_title("concept near anchor", fontsize="medium")
+        row[0].set_yticks(at, [str(c) for c in cells], fontsize="small")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", fontsize="small", frameon=False)
     return fig
 
 

@@ -105,7 +105,7 @@ def tabular(styler: Styler, spec: str, **kwargs) -> str:
     return tex.replace(r"\begin{tabular}", r"\begin{tabularx}{\linewidth}", 1).replace(r"\end{tabular}", r"\end{tabularx}", 1)
 
 
-HEADER_LINE = 14  # characters per line of a LaTeX column header; longer headers wrap, so they do not widen the column
+HEADER_LINE = 10  # characters per line of a LaTeX column header; longer headers wrap, so they do not widen the column
 
 
 def _stacked(header: str) -> str:
