@@ -75,8 +75,11 @@ class Browser:
             self._event(reply)
 
     def open(self, url: str, ready: str = "document.readyState === 'complete'", timeout: float = 60) -> None:
+        """Go to url and wait until `ready` holds in the new document (the old one is marked, so that a condition
+        that held in it does not count)."""
+        self.js("window.__left_behind = true")
         self.send("Page.navigate", session=True, url=url)
-        self.wait(ready, timeout)
+        self.wait(f"!window.__left_behind && document.readyState === 'complete' && ({ready})", timeout)
 
     def js(self, expression: str):
         """The value of a JavaScript expression in the page (awaited if it is a promise)."""
