@@ -165,7 +165,7 @@ def render_with_chapter(tmp_path, name: str, cell: str) -> subprocess.CompletedP
     config = {**CONFIG, "book": {**CONFIG["book"], "chapters": ["index.qmd", str(bad)]}}
     cfg = tmp_path / "_quarto.yml"
     cfg.write_text(yaml.safe_dump(config))
-    return subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf"], cwd=ROOT,
+    return subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--out", str(tmp_path / "book")], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -181,7 +181,7 @@ def test_pages_sharing_a_kernel_start_from_an_empty_namespace(tmp_path):
     cfg = tmp_path / "_quarto.yml"
     cfg.write_text(yaml.safe_dump(config))
     done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--jobs", "1", "--fresh",
-                           "--reuse-kernels"], cwd=ROOT,
+                           "--reuse-kernels", "--out", str(tmp_path / "book")], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
 

@@ -138,3 +138,16 @@ def test_a_figure_whose_labels_overlap_is_refused_naming_them(tmp_path, monkeypa
     ax.set_xticks([0, 7], ["a", "b"])
     figures.save(crowded, "t", "crowded")
     assert (tmp_path / "t" / "crowded.png").exists() and (tmp_path / "t" / "crowded.pdf").exists()
+
+
+def test_the_latent_sphere_holds_every_grid_colour_before_and_after(small_run):
+    from sca import interactive
+
+    base, after = small_run.variants["baseline"], small_run.variants["suppression"]
+    fig = interactive.latent_sphere(base, after, "suppression", (0, 1, 2), (1.0, 0.0, 0.0, 0.0))
+    points = [t for t in fig.data if t.type == "scatter3d" and t.mode == "markers"]
+    assert [t.visible for t in points] == [True, False] and all(len(t.x) == len(base.latents) for t in points)
+    assert np.allclose(points[1].z, after.latents[:, 2], atol=1e-6) and np.allclose(points[0].customdata[:, 1], after.latent_mse, atol=1e-6)
+    assert set(points[0].text) <= set(colors.named_colors()["name"]) and "red" in points[0].text
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["baseline", "after suppression"]
+    assert any(t.type == "scatter3d" and t.mode == "lines+text" for t in fig.data)  # the anchor

@@ -507,6 +507,7 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
 
 
 def main(argv=None) -> int:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-pdf", action="store_true", help="HTML only")
     parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
@@ -515,11 +516,13 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse-kernels", action="store_true",
                         help="one kernel per worker, its namespace cleared for each page (faster warm renders; default: a "
                              "new kernel for every page, as Quarto does)")
+    parser.add_argument("--out", default=str(OUT), help="output folder (default: _book, the config's output-dir)")
     args = parser.parse_args(argv)
+    OUT = Path(args.out).resolve()
     config = yaml.safe_load(Path(args.config).read_text())
     fold = config.get("format", {}).get("html", {}).get("code-fold", True)
     pages = book_pages(config)
-    OUT.mkdir(exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
         for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=args.reuse_kernels)):

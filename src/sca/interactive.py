@@ -24,10 +24,11 @@ def _nearest_named(rgb: np.ndarray) -> np.ndarray:
     return named["name"].to_numpy()[((rgb[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)]
 
 
-def latent_sphere(baseline: VariantResult, intervened: VariantResult, dims: Sequence[int], anchor: Sequence[float] | None = None):
+def latent_sphere(baseline: VariantResult, intervened: VariantResult, label: str, dims: Sequence[int],
+                  anchor: Sequence[float] | None = None):
     """The 20³ RGB grid's latents on three latent dims, each point in its true colour, before and after the
-    intervention (one button each); hover names the nearest named colour and gives the point's error under each.
-    The anchor direction, when there is one, is drawn from the origin."""
+    intervention (`label` names it; one button each); hover names the nearest named colour and gives the point's
+    error under each. The anchor direction, when there is one, is drawn from the origin."""
     import plotly.graph_objects as go
 
     rgb = colors.latent_grid().flat_rgb
@@ -35,7 +36,7 @@ def latent_sphere(baseline: VariantResult, intervened: VariantResult, dims: Sequ
     hexes = ["#" + colors.hex_code(c) for c in rgb]
     errors = np.stack([baseline.latent_mse, intervened.latent_mse], -1).astype(np.float32)
     hover = ("near %{text}<br>error %{customdata[0]:.3f} (baseline), "
-             f"%{{customdata[1]:.3f}} ({intervened.name})<extra></extra>")
+             f"%{{customdata[1]:.3f}} ({label})<extra></extra>")
     traces = []
     for result, visible in ((baseline, True), (intervened, False)):
         xyz = result.latents[:, list(dims)].astype(np.float32)
@@ -50,8 +51,8 @@ def latent_sphere(baseline: VariantResult, intervened: VariantResult, dims: Sequ
         extra.append(go.Scatter3d(x=[0, tip[0]], y=[0, tip[1]], z=[0, tip[2]], mode="lines+text", text=["", "anchor"],
                                   line={"color": "black", "width": 5}, hoverinfo="skip", name="anchor"))
     shown = lambda i: [j == i for j in range(2)] + [True] * len(extra)
-    buttons = [{"label": label, "method": "update", "args": [{"visible": shown(i)}]}
-               for i, label in enumerate(("baseline", f"after {intervened.name}"))]
+    buttons = [{"label": text, "method": "update", "args": [{"visible": shown(i)}]}
+               for i, text in enumerate(("baseline", f"after {label}"))]
     axis = lambda d: {"title": {"text": f"dim {d}"}, "range": [-1.05, 1.05]}
     return go.Figure(traces + extra, layout={
         "height": 560, "margin": {"l": 0, "r": 0, "t": 40, "b": 0}, "showlegend": False,

@@ -122,6 +122,13 @@ def float_table(t: Table, label: str, caption: str, wide: bool = False) -> Block
                  f"```{{=latex}}\n{t.latex.strip()}\n```\n\n{' '.join(caption.split())}\n\n:::", (label,))
 
 
+def html_only(prose: str, html: str, caption: str) -> Block:
+    """Prose and an interactive figure (raw HTML) with its caption, in the HTML book only (Quarto's `content-visible`);
+    the PDF shows the static figures instead."""
+    return Block(f'::: {{.content-visible when-format="html"}}\n\n{" ".join(prose.split())}\n\n```{{=html}}\n'
+                 f'<figure class="interactive">{html}<figcaption>{caption}</figcaption></figure>\n```\n\n:::')
+
+
 def callout(title: str, text: str, kind: str = "note") -> Block:
     return Block(f'::: {{.callout-{kind} title="{title}"}}\n\n{text}\n\n:::')
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, claims, experiments, figures, interactive, population, reference, report, tables
-from .quarto import Block, callout, figure, float_table, join, text
+from .quarto import Block, callout, figure, float_table, html_only, join, text
 from .claim import VARIANT_WORDS
 from .schedule import load_schedule
 from .sweep import RunResult, VariantResult
@@ -197,14 +197,13 @@ def sphere(r: RunResult) -> Block:
     the PDF has the static views above)."""
     v, dims = r.variants[r.experiment.score], r.experiment.latent_dims[0]
     anchor = population.anchor_direction(r.experiment)
-    fig = interactive.latent_sphere(r.variants["baseline"], v, dims, anchor)
-    return text(f'::: {{.content-visible when-format="html"}}\n\nThe sphere below holds the latents of the same '
-                f"{len(v.latents)} grid colours on dims {', '.join(map(str, dims))}, each point in its true colour"
-                f"{' with the anchor drawn from the origin' if anchor else ''}: drag to turn it, hover over a point for its "
-                f"colour and its error, and switch to the latents after {VARIANT_WORDS[v.name]} with the buttons.\n\n"
-                f"```{{=html}}\n<figure class=\"interactive\">{interactive.html(fig, f'sphere-{_prefix(r)}')}"
-                f"<figcaption>{_variant_name(v)}, {_shown(r)}: the latent sphere to turn (dims "
-                f"{', '.join(map(str, dims))}).</figcaption></figure>\n```\n\n:::")
+    fig = interactive.latent_sphere(r.variants["baseline"], v, VARIANT_WORDS[v.name], dims, anchor)
+    listed = ", ".join(map(str, dims))
+    return html_only(f"The sphere below holds the latents of the same {len(v.latents)} grid colours on dims {listed}, each "
+                     f"point in its true colour{' with the anchor drawn from the origin' if anchor else ''}: drag to turn it, "
+                     "hover over a point for the nearest named colour and its error, and switch to the latents after "
+                     f"{VARIANT_WORDS[v.name]} with the buttons.", interactive.html(fig, f"sphere-{_prefix(r)}"),
+                     f"{_variant_name(v)}, {_shown(r)}: the latent sphere to turn (dims {listed}).")
 
 
 def shown(r: RunResult) -> Block:
