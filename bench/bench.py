@@ -10,7 +10,9 @@
   6. 60-seed training against its targets (ms per seed, loaded / quiet, the arithmetic floor) and what each
      speed lever buys (levers.py);
   7. the whole book rendered from a cold cache, a warm one, and frozen (book.py);
-  8. every figure function, built and written (book.py).
+  8. every figure function, built and written (book.py);
+  9. evaluating a trained 60-seed sweep on one torch thread and on two, quiet and beside a busy core, and with only
+     its seeds evaluated (as the studies' cells are).
 Prints wall times and ratios; writes the same to bench/latest.json.
 """
 
@@ -144,6 +146,28 @@ def stream_section(results: dict) -> None:
     print(f"   published / ours: {ratio:4.2f}")
 
 
+def evaluation_section(results: dict) -> None:
+    print("\n9. evaluating a trained 60-seed 2.4.1: score, select, the selected model's variants, every seed's table")
+    from sca import sweep
+    from sca.train import torch_threads
+
+    trained = train(EXPERIMENT, range(60))
+    for load in ("quiet", "loaded"):
+        with busy_core() if load == "loaded" else quiet():
+            for threads in (1, 2):
+                with torch_threads(threads):
+                    seconds, _ = timed(lambda: sweep._evaluate_run(EXPERIMENT, trained, False, None, True), repeats=3)
+                results[f"evaluate 2.4.1 {load} {threads} thread(s) s"] = seconds
+                print(f"   {load:<6} {threads} thread(s): {seconds:5.2f} s")
+            seconds, _ = timed(lambda: sweep.evaluate_run(EXPERIMENT, trained, variants=False), repeats=3)
+            results[f"evaluate 2.4.1 {load} seeds only s"] = seconds
+            print(f"   {load:<6} seeds only (1 thread): {seconds:5.2f} s")
+    for load in ("quiet", "loaded"):
+        ratio = results[f"evaluate 2.4.1 {load} 2 thread(s) s"] / results[f"evaluate 2.4.1 {load} 1 thread(s) s"]
+        results[f"evaluate 2.4.1 {load}: 2 threads over 1"] = ratio
+        print(f"   {load}: two threads take {ratio:4.2f}x the time of one")
+
+
 def main() -> None:
     results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} threads available", "torch": torch.__version__}
 
@@ -193,6 +217,7 @@ def main() -> None:
     optimizer_section(results)
     stream_section(results)
     levers_section(results)
+    evaluation_section(results)
     with tempfile.TemporaryDirectory() as cache:
         book_section(results, cache)
         figure_section(results, cache)

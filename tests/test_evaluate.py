@@ -101,3 +101,19 @@ def test_the_seed_tables_geometry_and_lightness_follow_their_formulas(small_run)
     assert np.array_equal(base["red_on_anchor"], (cos.argmax(-1) == red).astype(float))
     dl = rgb2lab(recon)[..., 0] - rgb2lab(np.broadcast_to(rgb, recon.shape))[..., 0]
     assert np.allclose(base[[f"dL:{n}" for n in named["name"]]].to_numpy(), dl, atol=1e-3)
+
+
+def test_evaluation_gives_the_same_bits_on_one_thread_and_two(small_run):
+    """evaluate_run runs on one thread (fast beside another chapter); the numbers do not depend on it."""
+    from sca import sweep
+    from sca.train import torch_threads
+
+    out = {}
+    for threads in (1, 2):
+        with torch_threads(threads):
+            out[threads] = sweep._evaluate_run(small_run.experiment, small_run.train, False, None, True)
+    pd.testing.assert_frame_equal(out[1].population, out[2].population, check_exact=True)
+    pd.testing.assert_frame_equal(out[1].runs, out[2].runs, check_exact=True)
+    for name, v in out[1].variants.items():
+        assert np.array_equal(v.latent_mse, out[2].variants[name].latent_mse)
+        assert np.array_equal(v.loss_mse, out[2].variants[name].loss_mse)

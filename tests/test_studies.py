@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sca import colors, experiments, studies
@@ -102,3 +103,12 @@ def test_a_schedule_with_a_byte_order_mark_reads():
     from sca.schedule import parse_schedule
 
     assert parse_schedule("\ufeffSTEP,lr\n0,0.1\n10,0.1\n", "bom.csv").length == 11
+
+
+def test_a_cell_evaluates_every_seed_but_not_the_selected_models_variants(short_experiment):
+    from sca.sweep import run
+
+    full, seeds_only = run(short_experiment, seeds=[0, 1]), run(short_experiment, seeds=[0, 1], variants=False)
+    assert full.variants and seeds_only.variants == {}  # and the two are cached apart
+    pd.testing.assert_frame_equal(full.population, seeds_only.population)
+    pd.testing.assert_frame_equal(full.runs, seeds_only.runs)

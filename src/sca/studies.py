@@ -116,7 +116,8 @@ def _concept(exp: Experiment, concept: str) -> Experiment:
 
 
 def run_cell(cell: Cell, seeds=range(60)) -> RunResult:
-    return run(cell_experiment(cell), seeds=seeds)
+    """The cell trained and every seed evaluated (a cell's table reads its seeds, not the selected model's variants)."""
+    return run(cell_experiment(cell), seeds=seeds, variants=False)
 
 
 @torch.no_grad()

@@ -17,7 +17,7 @@ from .experiments import Experiment, Variant
 from .model import ColorAutoencoder
 from .population import seed_table
 from .stream import RandomStream, TorchStream
-from .train import TrainResult, check_seeds, train
+from .train import TrainResult, check_seeds, torch_threads, train
 
 SCORE_GRID = 8  # the sweep score is R² on the 8³ RGB lattice, as in the original
 
@@ -143,15 +143,17 @@ class RunResult:
 
 
 def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
-        progress: bool = False, cache: bool = True, show: int | None = None) -> RunResult:
-    """Train (or, with `cache`, load the cached training), then score, select and evaluate. With `show`,
+        progress: bool = False, cache: bool = True, show: int | None = None, variants: bool = True) -> RunResult:
+    """Train (or, with `cache`, load the cached training), then score, select and evaluate. Without `variants`, the
+    selected model's variants are not evaluated on the grids (RunResult.variants is empty; every seed's table is
+    still made): for callers that read only the seeds, as the studies do. With `show`,
     that seed is evaluated in place of the selected one (as for the old notebooks, which trained seed 0)."""
     seeds = check_seeds(experiment.seeds if seeds is None else seeds)
     stream = stream or TorchStream()
     if show is not None and show not in seeds:
         raise ValueError(f"{experiment.name}: seed {show} to show is not among the seeds {seeds[:5]}...")
     if not cache:
-        return evaluate_run(experiment, train(experiment, seeds, stream=stream, progress=progress), progress, show)
+        return evaluate_run(experiment, train(experiment, seeds, stream=stream, progress=progress), progress, show, variants)
     # Two levels: training, keyed by what determines it (so experiments that train the same model, such as
     # 2.4, 2.6 and 2.7, share one entry); and its evaluation, keyed also by the whole config and the
     # package's evaluation sources (so editing evaluation re-evaluates, and editing claims, figures or the book
@@ -159,19 +161,29 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
     key = run_key(experiment, seeds, stream)
     trained = lambda: cached(cache_dir() / f"train-{key[:24]}.pt", key,
                              lambda: train(experiment, seeds, stream=stream, progress=progress))
-    eval_key = hashlib.sha256("\0".join([key, repr(experiment), repr(show), package_digest(evaluation_only=True)]).encode()).hexdigest()
+    eval_key = hashlib.sha256("\0".join([key, repr(experiment), repr(show), *(() if variants else ("seeds only",)),
+                                        package_digest(evaluation_only=True)]).encode()).hexdigest()
     return cached(cache_dir() / f"eval-{experiment.name}-{eval_key[:24]}.pt", eval_key,
-                  lambda: evaluate_run(experiment, trained(), progress, show))
+                  lambda: evaluate_run(experiment, trained(), progress, show, variants))
 
 
-def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False, show: int | None = None) -> RunResult:
+def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False, show: int | None = None,
+                 variants: bool = True) -> RunResult:
     """Score every seed, select from the Pareto front (or take seed `show`), evaluate that model and every seed
-    (each seed's max and median error over the loss grid only with `show`: the old notebooks printed those)."""
+    (each seed's max and median error over the loss grid only with `show`: the old notebooks printed those).
+
+    It runs on one torch thread, as training's workers do: the book evaluates two chapters at once, and a second
+    thread stalls whenever the other core is taken (`make bench`, part 9). No result depends on the thread count."""
+    with torch_threads(1):
+        return _evaluate_run(experiment, result, progress, show, variants)
+
+
+def _evaluate_run(experiment: Experiment, result: TrainResult, progress: bool, show: int | None, variants: bool) -> RunResult:
     runs = runs_table(experiment, result, scores(experiment, result.model))
     runs["pareto"] = pareto_front(runs, experiment.minimize, ["score"])
     best = int(select(runs, experiment.minimize)) if show is None else show
     selected = result.model.seeds(result.seeds.index(best))
-    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress),
+    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress) if variants else {},
                      seed_table(experiment, result.model, result.seeds, loss_grid=show is not None))
 
 
