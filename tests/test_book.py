@@ -115,25 +115,16 @@ def test_the_pdf_sets_every_claims_table_in_type_no_smaller_than_footnote_size(r
     assert len(sizes) > 300 and min(sizes) >= 0.79 * normal, (min(sizes), normal)
 
 
-def render_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("render", ROOT / "tools" / "render.py")
-    render = sys.modules.setdefault("render", importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(render)
-    return render
-
-
 def test_a_table_in_the_pdf_breaks_across_pages_with_its_header_repeated():
     import pandas as pd
 
+    import render
     from sca import quarto
 
     long = pd.DataFrame({"claim": ["a claim in words, long enough to need wrapping " * 2] * 3, "value": [1.0, 2.0, 3.0]})
-    tex = render_module().long_table(quarto.table(long, {"value": "{:.1f}"}).latex, r"\caption{C}\label{tbl-x}", wide=False)
+    tex = render.long_table(quarto.table(long, {"value": "{:.1f}"}).latex, r"\caption{C}\label{tbl-x}", wide=False)
     assert tex.startswith("{\\footnotesize") and "\\begin{xltabular}{\\linewidth}" in tex and "\\caption{C}\\label{tbl-x}\\\\" in tex
     assert tex.count("claim & value") == 2 and "\\endhead" in tex and tex.count("2.0") == 1
-    render = render_module()
     narrow = render.long_table(quarto.table(pd.DataFrame({"a": [1]}), {}).latex, "", wide=True)
     assert narrow.startswith("{\\footnotesize") and "\\begin{longtable}{r}" in narrow and "\\caption" not in narrow
     many = pd.DataFrame({f"c{i}": [i] for i in range(render.LANDSCAPE_COLUMNS)})
@@ -145,7 +136,7 @@ def test_every_character_the_book_prints_has_a_glyph_in_the_pdf(rendered):
     """Every character of the rendered pages is in the PDF's main font, or drawn from the fallback font."""
     import html as html_lib
 
-    render = render_module()
+    import render
     chars = set()
     for page in BOOK.glob("*.html"):
         # Not printed in the PDF: scripts, styles, and what only a browser without JavaScript shows (the interactive

@@ -1,9 +1,7 @@
 """The chapter sections: one call each, emitting Quarto Markdown whose labels, captions and alt texts are computed
 from the run, in the syntax tools/render.py (and Quarto) read as numbered figures and tables."""
 
-import importlib.util
 import re
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,9 +13,7 @@ from matplotlib.figure import Figure
 from sca import quarto, sections
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("render", ROOT / "tools" / "render.py")
-render = sys.modules.setdefault("render", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(render)
+import render  # noqa: E402  (tools/, put on the path by conftest)
 
 
 def floats(block: quarto.Block) -> tuple[list, list]:

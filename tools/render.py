@@ -280,19 +280,19 @@ def markdown_floats(page: Page, text: str, where: str) -> str:
             raise BuildError(f"{where}: table {m['label']} needs an HTML and a LaTeX raw block")
         return table_blocks(page, m["label"], caption, raws["html"], raws["latex"], bool(m["wide"]))
 
+    def copied(src: Path, folder: str, name: str) -> str:
+        """A file a cell wrote, copied into the book's `folder`; its link from a page."""
+        (OUT / folder).mkdir(exist_ok=True)
+        shutil.copyfile(src, OUT / folder / name)
+        return f"{folder}/{name}"
+
     def data(m):
         src = local(m, "a link")
-        (OUT / "data").mkdir(exist_ok=True)
-        name = f"{page.slug}-{src.name}"
-        shutil.copyfile(src, OUT / "data" / name)
-        return f"](data/{name})"
+        return f"]({copied(src, 'data', f'{page.slug}-{src.name}')})"
 
     def script(m):
         src = local(m, "a script")
-        (OUT / "js").mkdir(exist_ok=True)
-        if not (OUT / "js" / src.name).exists() or (OUT / "js" / src.name).stat().st_mtime < src.stat().st_mtime:
-            shutil.copyfile(src, OUT / "js" / src.name)
-        return f'<script src="js/{src.name}"'
+        return f'<script src="{copied(src, "js", src.name)}"'
 
     return SCRIPT.sub(script, DATA_LINK.sub(data, MD_TABLE.sub(tbl, MD_FIGURE.sub(fig, text))))
 
@@ -516,10 +516,10 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse-kernels", action="store_true",
                         help="one kernel per worker, its namespace cleared for each page (faster warm renders; default: a "
                              "new kernel for every page, as Quarto does)")
-    parser.add_argument("--out", default=str(OUT), help="output folder (default: _book, the config's output-dir)")
+    parser.add_argument("--out", help="output folder (default: the config's project output-dir, _book)")
     args = parser.parse_args(argv)
-    OUT = Path(args.out).resolve()
     config = yaml.safe_load(Path(args.config).read_text())
+    OUT = Path(args.out or ROOT / config.get("project", {}).get("output-dir", "_book")).resolve()
     fold = config.get("format", {}).get("html", {}).get("code-fold", True)
     pages = book_pages(config)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -44,18 +44,16 @@ class OverlappingText(ValueError):
 
 def overlapping_text(fig: Figure) -> list[tuple[str, str]]:
     """Pairs of visible texts that overlap in the drawn figure: tick labels, axis labels, titles and legend entries,
-    within one panel and across panels (a text does not count against the legend it belongs to)."""
+    within one panel and across panels."""
     renderer = FigureCanvasAgg(fig).get_renderer()  # measured at the figure's dpi; overlap does not depend on it
     texts = []
     for ax in fig.axes:
         legend = ax.get_legend()
         own = [*_drawn_ticklabels(ax.xaxis), *_drawn_ticklabels(ax.yaxis), ax.xaxis.label, ax.yaxis.label, ax.title]
-        texts += [(t, id(ax)) for t in own if t.get_visible() and t.get_text().strip()]
-        if legend is not None and legend.get_visible():
-            texts += [(t, id(legend)) for t in legend.get_texts() if t.get_text().strip()]
-    texts += [(t, id(fig)) for t in fig.texts if t.get_visible() and t.get_text().strip()]  # with the suptitle
-    boxes = [(t.get_text(), group, t.get_window_extent(renderer)) for t, group in texts]
-    return [(a, b) for i, (a, ga, box_a) in enumerate(boxes) for b, gb, box_b in boxes[i + 1:]
+        texts += [*own, *(legend.get_texts() if legend is not None and legend.get_visible() else [])]
+    texts += fig.texts  # with the suptitle
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text().strip()]
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
             if box_a.overlaps(box_b) and box_a.width > 0 and box_b.width > 0]
 
 

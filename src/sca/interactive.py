@@ -4,7 +4,6 @@ figures and loaded from there, not from a CDN."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -12,6 +11,7 @@ import numpy as np
 
 from . import colors, figures
 from .cache import atomic_write
+from .quarto import relative
 from .sweep import VariantResult
 
 PLOTLY_JS = "plotly.min.js"
@@ -68,6 +68,6 @@ def html(fig, div_id: str) -> str:
     js = figures.figures_dir() / PLOTLY_JS
     if not js.exists():  # chapters render side by side: written whole or not at all
         atomic_write(js, plotly.offline.get_plotlyjs().encode("utf-8"))
-    src = Path(os.path.relpath(js)).as_posix()
+    src = relative(js)
     return f'<script src="{src}" charset="utf-8"></script>\n' + fig.to_html(full_html=False, include_plotlyjs=False,
                                                                              div_id=div_id, config={"displaylogo": False})

@@ -4,16 +4,14 @@ rules, the calibration of the single draws, what is not checked, what red decode
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import Image, Markdown
 
 from . import analysis, claims, colors, experiments, figures, population, results, rules, tables
 from .evaluate import ablation_bound
-from .quarto import Table, datatable, table as _table
+from .quarto import Table, datatable, relative, table as _table
 from .claim import VARIANT_WORDS
 from .report import CARD_FORMATS, CARD_TEXT, STREAM_COLUMNS, card_table
 
@@ -66,7 +64,7 @@ def scorecard_summary(table: Table) -> Markdown:
         f"reproduce. {int(sweeps.sum())} claims concern the five sweeps, judged on their "
         f"{len(experiments.get('2.4.1').seeds)} seeds; {int((~sweeps).sum())} concern the old single-seed notebooks, "
         f"judged on our {len(results.OLD_SEEDS)} seeds of each. Every claim, with its statistics and reason, is in "
-        f"[the scorecard as CSV]({Path(os.path.relpath(figures.figures_dir() / 'scorecard.csv')).as_posix()}).")
+        f"[the scorecard as CSV]({relative(figures.figures_dir() / 'scorecard.csv')}).")
 
 
 def experiment_counts(table: Table) -> Table:

@@ -90,6 +90,12 @@ def join(*blocks: Block) -> Block:
     return Block("\n\n".join(b.text for b in blocks if b.text), tuple(label for b in blocks for label in b.labels))
 
 
+def relative(path: Path) -> str:
+    """A file's path as a document links it: relative to the working directory, which is the document's own for Quarto
+    and for tools/render.py."""
+    return Path(os.path.relpath(path)).as_posix()
+
+
 LABEL = re.compile(r"(fig|tbl)-[A-Za-z0-9_-]*[A-Za-z0-9]")
 
 
@@ -109,7 +115,7 @@ def figure(fig: Figure, folder: str, name: str, label: str, caption: str, alt: s
     """Save fig as figures/<folder>/<name>.png (and .pdf) and return its cross-referenceable Markdown figure. The
     image path is relative to the working directory, which is the document's own for Quarto and for tools/render.py."""
     figures.save(fig, folder, name)
-    path = Path(os.path.relpath(figures.figures_dir() / folder / f"{name}.png")).as_posix()
+    path = relative(figures.figures_dir() / folder / f"{name}.png")
     alt = " ".join(alt.replace('"', "'").split())
     return Block(f'![{_caption(caption)}]({path}){{#{_label(label, "fig")} fig-alt="{alt}"}}', (label,))
 

@@ -8,14 +8,11 @@ Labels are `fig-<chapter>-<what>` and `tbl-<chapter>-<what>`, <chapter> being th
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from . import analysis, claims, experiments, figures, interactive, population, reference, report, tables
-from .quarto import Block, callout, figure, float_table, html_only, join, text
+from .quarto import Block, callout, figure, float_table, html_only, join, relative, text
 from .claim import VARIANT_WORDS
 from .schedule import load_schedule
 from .sweep import RunResult, VariantResult
@@ -56,7 +53,7 @@ def data(r: RunResult) -> Block:
     links = []
     for file, (what, frame) in files.items():
         frame.to_csv(folder / file, index=not isinstance(frame.index, pd.RangeIndex))
-        links.append(f"[{what}]({Path(os.path.relpath(folder / file)).as_posix()})")
+        links.append(f"[{what}]({relative(folder / file)})")
     return text(f"*The numbers behind this chapter, as CSV:* {'; '.join(links)}.")
 
 

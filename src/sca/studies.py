@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from . import experiments
-from .population import GEOMETRY_DEGREES
+from .population import GEOMETRY_DEGREES, anchor_direction
 from .experiments import Experiment
 from .sweep import RunResult, run
 from .train import schedule_step
@@ -131,8 +131,8 @@ def cell_table(cell: Cell, r: RunResult) -> pd.DataFrame:
     pure = torch.zeros(1, 3)
     pure[0, channel] = 1.0
     z = r.train.model(pure).z[:, 0]  # [S, K]
-    anchor = next(reg for reg in r.experiment.regularizers if reg.kind in ("anchor", "angular-anchor"))
-    cos = (z @ torch.tensor(anchor.direction, dtype=z.dtype)) / z.norm(dim=-1)
+    anchor = anchor_direction(r.experiment)  # every design a study derives from anchors its concept
+    cos = (z @ torch.tensor(anchor, dtype=z.dtype)) / z.norm(dim=-1)
     angle = torch.rad2deg(torch.arccos(cos.clamp(-1, 1))).numpy()
     return pd.DataFrame({
         "cell": cell.name, "experiment": cell.experiment, "concept": cell.concept,
