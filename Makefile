@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install tex browser test report run bench clean clean-cache
+.PHONY: install compiler tex browser test report run bench clean clean-cache
 
-install: $(STAMP)
+install: $(STAMP) compiler
 
 # torch is installed first and on its own, pinned exactly: any looser spec pulls CUDA wheels.
 $(STAMP): pyproject.toml
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test,report]'
 	touch $(STAMP)
+
+# A C++ compiler, which builds training's fused step (src/sca/fused.cpp) on first use (Debian package).
+compiler:
+	@command -v g++ >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends g++ >/dev/null; }
 
 # A TeX engine, to prove the LaTeX tables compile (Debian packages, ~200 MB; skipped when present).
 TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-science texlive-xetex lmodern fonts-dejavu-core

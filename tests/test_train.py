@@ -7,7 +7,7 @@ import torch
 from sca.data import validation_data
 from sca.optim import SeedAdam
 from sca.stream import TorchStream
-from sca.train import train, validate, validation_steps
+from sca.train import ENGINES, train, validate, validation_steps
 
 
 def _same_bits(a, i, b, j):
@@ -17,32 +17,34 @@ def _same_bits(a, i, b, j):
     assert all(np.array_equal(a.val[k][i], b.val[k][j]) for k in a.val)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("experiment", ["short_experiment", "short_5d_experiment"])
-def test_a_seed_gives_the_same_bits_alone_in_any_batch_worker_split_and_thread_count(experiment, request):
+def test_a_seed_gives_the_same_bits_alone_in_any_batch_worker_split_and_thread_count(experiment, engine, request):
     exp = request.getfixturevalue(experiment)
-    alone = train(exp, [11], workers=1)
-    _same_bits(alone, 0, train(exp, [11, 12], workers=1), 0)
-    _same_bits(alone, 0, train(exp, list(range(20)), workers=1), 11)
-    _same_bits(alone, 0, train(exp, list(range(5, 22)), workers=2), 6)  # seed 11 in the first worker's half
+    alone = train(exp, [11], workers=1, engine=engine)
+    _same_bits(alone, 0, train(exp, [11, 12], workers=1, engine=engine), 0)
+    _same_bits(alone, 0, train(exp, list(range(20)), workers=1, engine=engine), 11)
+    _same_bits(alone, 0, train(exp, list(range(5, 22)), workers=2, engine=engine), 6)  # seed 11 in the first worker's half
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        _same_bits(alone, 0, train(exp, [3, 11, 7], workers=1), 1)
+        _same_bits(alone, 0, train(exp, [3, 11, 7], workers=1, engine=engine), 1)
         assert torch.get_num_threads() == 2  # training restores the caller's thread setting
     finally:
         torch.set_num_threads(before)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("experiment", ["short_experiment", "short_5d_experiment"])
-def test_flushing_subnormals_changes_no_bit(experiment, request, monkeypatch):
+def test_flushing_subnormals_changes_no_bit(experiment, engine, request, monkeypatch):
     """Training flushes subnormal floats to zero for speed; with IEEE subnormals it gives the same bits."""
     import contextlib
     import importlib
 
     exp = request.getfixturevalue(experiment)
-    flushed = train(exp, [0, 1, 2], workers=1)
+    flushed = train(exp, [0, 1, 2], workers=1, engine=engine)
     monkeypatch.setattr(importlib.import_module("sca.train"), "flush_denormals", contextlib.nullcontext)
-    exact = train(exp, [0, 1, 2], workers=1)
+    exact = train(exp, [0, 1, 2], workers=1, engine=engine)
     for i in range(3):
         _same_bits(flushed, i, exact, i)
 

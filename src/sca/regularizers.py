@@ -76,7 +76,7 @@ class Regularizer:
         if self.kind == "anchor":
             return (z - self._direction).pow(2).sum(-1)
         if self.kind in ("angular-anchor", "anti-anchor"):
-            cos = (z if unit else _normalise(z)) @ self._unit_direction
+            cos = (z if unit else _normalise(z)) @ self._unit_direction.to(z.dtype)
             if self.kind == "angular-anchor":
                 return 1 - cos
             return cos.clamp_min(0) if self.hemi else (cos + 1) / 2

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
+from . import fused
 from .data import ColorData, training_data, validation_data
 from .model import ColorAutoencoder
 from .optim import SeedAdam
@@ -175,12 +176,19 @@ def torch_threads(n: int):
         torch.set_num_threads(before)
 
 
+ENGINES = ("fused", "eager")  # the fused C++ step (fused.cpp), or eager PyTorch (model, regularizers, optim)
+
+
 def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream | None = None,
-          progress: bool = False, workers: int | None = None, threads: int = 1) -> TrainResult:
+          progress: bool = False, workers: int | None = None, threads: int = 1, engine: str | None = None) -> TrainResult:
     """Train one model per seed, all at once, split over `workers` processes (default `default_workers`)
-    of `threads` torch threads each. Returns the batched model and per-step records. A seed's result
-    is the same bits whatever other seeds, workers or threads it trains with."""
+    of `threads` torch threads each, with the stream's engine unless `engine` names one. Returns the
+    batched model and per-step records. A seed's result is the same bits whatever other seeds, workers
+    or threads it trains with."""
     stream = stream or TorchStream()
+    engine = engine or stream.engine
+    if engine not in ENGINES:
+        raise ValueError(f"unknown training engine {engine!r}; known: {', '.join(ENGINES)}")
     seeds = check_seeds(seeds)
     check_memory(experiment, len(seeds), load_schedule(experiment.schedule).length)  # before any per-step arrays
     _, _, weights = experiment.training_schedule()  # every input is checked before any training
@@ -189,12 +197,15 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
         warnings.warn(f"{experiment.name}: regularizer weight(s) {heavy} exceed {LARGE_WEIGHT:g}, so the regularizers "
                       "outweigh reconstruction and the model may not learn to reconstruct (the published schedules stay "
                       "below 1)", LargeWeightWarning, stacklevel=2)
+    if engine == "fused":
+        fused.spec(experiment.model, experiment.regularizers, training_data(experiment.data).label_names)
+        fused.library()  # built (or its build fails) before any worker starts
     chunks = seed_chunks(len(seeds), default_workers(len(seeds)) if workers is None else int(workers))
     if len(chunks) == 1:
         with torch_threads(threads):
-            result = _train(experiment, seeds, stream, progress)
+            result = _train(experiment, seeds, stream, engine, progress)
     else:
-        args = [(experiment, [seeds[i] for i in chunk], stream) for chunk in chunks]
+        args = [(experiment, [seeds[i] for i in chunk], stream, engine) for chunk in chunks]
         what = [f"{experiment.name}, {len(a[1])} seeds from {a[1][0]} to {a[1][-1]}" for a in args]
         result = merge(map_in_workers(_train, args, threads, what))
     result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data),
@@ -215,13 +226,13 @@ def merge(parts: Sequence[TrainResult]) -> TrainResult:
     )
 
 
-def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, progress: bool = False) -> TrainResult:
+def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, engine: str, progress: bool = False) -> TrainResult:
     _keep_freed_memory()
     with flush_denormals():
-        return _train_loop(experiment, seeds, stream, progress)
+        return _train_loop(experiment, seeds, stream, engine, progress)
 
 
-def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream, progress: bool) -> TrainResult:
+def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream, engine: str, progress: bool) -> TrainResult:
     schedule, lr_keys, weight_keys = experiment.training_schedule()
     data, val_data = training_data(experiment.data), validation_data(experiment.data)
     regs = list(experiment.regularizers)
@@ -232,55 +243,52 @@ def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream
     params = [torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))]
     indices = torch.stack([d.indices for d in draws], dim=1)  # [steps, S, B]
     uniforms = torch.stack([d.uniforms for d in draws], dim=1)  # [steps, S, L, B]
-    model = ColorAutoencoder(experiment.model, params).train()
 
     rows = [schedule_step(t, steps) for t in range(steps)]
     lr = lr_keys[rows]
     weights = {name: w[rows] for name, w in weight_keys.items()}
-    weights_f32 = {name: w.astype(np.float32).tolist() for name, w in weights.items()}  # as the original: float32
-    opt = SeedAdam(model.parameters())
+    # as the original: float32 weights, [steps, R]
+    weights_f32 = np.stack([weights[r.name] for r in regs], axis=1).astype(np.float32).reshape(steps, len(regs))
 
     # Everything random is drawn already, so every batch and label is known up front.
     inputs = data.rgb[indices]  # [steps, S, B, 3]
     labels = (uniforms.permute(2, 0, 1, 3) < data.probs[:, indices]).float()  # [L, steps, S, B]
     names = data.label_names
-    records = {name: [] for name in ["loss", "recon", *[r.name for r in regs]]}
+    records = torch.zeros(steps, len(seeds), 2 + len(regs))  # loss, recon, each term (0 while its weight is 0)
     val_history, val_steps = {}, []
 
-    iterator = range(steps)
+    if engine == "fused":
+        flat = fused.Flat(params)
+        model = flat.model(experiment.model).train()
+        spec = fused.spec(experiment.model, regs, names)
+        step_labels = labels.permute(1, 2, 0, 3)  # [steps, S, L, B]
+        segment = lambda a, b: fused.train_steps(spec, flat, inputs[a:b], step_labels[a:b], weights_f32[a:b], lr[a:b])
+    else:
+        model = ColorAutoencoder(experiment.model, params).train()
+        opt = SeedAdam(model.parameters())
+        segment = lambda a, b: _eager_steps(model, opt, regs, inputs[a:b], labels[:, a:b], names, weights_f32[a:b], lr[a:b])
+
+    # Train in segments between validations (validation runs before step t, for t in `checks`).
+    bounds = sorted(checks) + [steps]
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(iterator, desc=f"train {experiment.name} × {len(seeds)} seeds", leave=False)
-    for t in iterator:
-        if t in checks:
-            _check_finite(experiment.name, seeds, records, regs)
+        bounds = tqdm(bounds, desc=f"train {experiment.name} × {len(seeds)} seeds ({engine})", leave=False)
+    start = 0
+    for stop in bounds:
+        records[start:stop] = segment(start, stop)
+        start = stop
+        if stop in checks:
+            _check_finite(experiment.name, seeds, records[:stop], regs)
             _record(val_history, validate(model, val_data, regs, experiment.data.val_batch_size))
-            val_steps.append(t)
-        x = inputs[t]
-        step_labels = {name: labels[i, t] for i, name in enumerate(names)}
-        out = model(x)
-        recon = (out.recon - x).pow(2).mean(dim=(1, 2))
-        loss = recon
-        for r in regs:
-            w = weights_f32[r.name][t]
-            if w == 0:
-                records[r.name].append(None)
-                continue
-            z, unit = _latent(out, r, experiment.model.normalize)
-            term = r.term(z, step_labels, unit)
-            records[r.name].append(term.detach())
-            loss = loss + w * term
-        records["recon"].append(recon.detach())
-        records["loss"].append(loss.detach())
-        opt.zero_grad()
-        loss.sum().backward()
-        opt.step(float(lr[t]))
+            val_steps.append(stop)
 
-    opt.release()
+    if engine == "eager":
+        opt.release()
+    else:
+        model = ColorAutoencoder(experiment.model, [p.clone() for p in flat.views()])
     _check_finite(experiment.name, seeds, records, regs)
-    zeros = torch.zeros(len(seeds))
-    terms = {k: torch.stack([zeros if v is None else v for v in vs]).numpy() for k, vs in records.items()}
+    terms = {k: records[:, :, i].numpy() for i, k in enumerate(["loss", "recon", *[r.name for r in regs]])}
     # Labels count on the steps where some term using them is active (as the original logged them).
     label_steps = {}
     for i, name in enumerate(names):
@@ -347,16 +355,41 @@ def _latent(out, reg: Regularizer, normalized: bool) -> tuple[torch.Tensor, bool
     return out.z, normalized
 
 
-def _check_finite(name: str, seeds: list[int], records: dict[str, list], regs: Sequence[Regularizer]) -> None:
-    """Raise TrainingFailed naming the first step, the seeds and the terms that went non-finite."""
-    loss = torch.stack(records["loss"]) if records["loss"] else torch.zeros(0, len(seeds))
-    bad = ~torch.isfinite(loss).all(dim=1)
+def _eager_steps(model: ColorAutoencoder, opt: SeedAdam, regs: Sequence[Regularizer], inputs: torch.Tensor,
+                 labels: torch.Tensor, names: Sequence[str], weights: np.ndarray, lr: np.ndarray) -> torch.Tensor:
+    """Train n steps with eager PyTorch: inputs [n, S, B, 3], labels [L, n, S, B], weights float32 [n, R]
+    and lr [n]. Returns the records [n, S, 2 + R], as fused.train_steps."""
+    records = torch.zeros(len(inputs), model.n_seeds, 2 + len(regs))
+    for t, x in enumerate(inputs):
+        step_labels = {name: labels[i, t] for i, name in enumerate(names)}
+        out = model(x)
+        recon = (out.recon - x).pow(2).mean(dim=(1, 2))
+        loss = recon
+        for i, r in enumerate(regs):
+            w = float(weights[t, i])
+            if w == 0:
+                continue
+            z, unit = _latent(out, r, model.config.normalize)
+            term = r.term(z, step_labels, unit)
+            records[t, :, 2 + i] = term.detach()
+            loss = loss + w * term
+        records[t, :, 0], records[t, :, 1] = loss.detach(), recon.detach()
+        opt.zero_grad()
+        loss.sum().backward()
+        opt.step(float(lr[t]))
+    return records
+
+
+def _check_finite(name: str, seeds: list[int], records: torch.Tensor, regs: Sequence[Regularizer]) -> None:
+    """Raise TrainingFailed naming the first step, the seeds and the terms that went non-finite in
+    records [steps, S, 2 + R] (loss, recon, each term)."""
+    bad = ~torch.isfinite(records[:, :, 0]).all(dim=1)
     if not bad.any():
         return
     t = int(bad.float().argmax())
-    which = [s for s, ok in zip(seeds, torch.isfinite(loss[t]).tolist()) if not ok]
-    terms = [k for k in ["recon", *[r.name for r in regs]]
-             if records[k][t] is not None and not torch.isfinite(records[k][t]).all()]
+    which = [s for s, ok in zip(seeds, torch.isfinite(records[t, :, 0]).tolist()) if not ok]
+    terms = [k for i, k in enumerate(["recon", *[r.name for r in regs]])
+             if not torch.isfinite(records[t, :, 1 + i]).all()]
     raise TrainingFailed(f"{name}: the loss of seed(s) {which[:10]} became non-finite at step {t} "
                          f"(terms: {', '.join(terms) or 'loss'}); lower the learning rate or the weights")
 

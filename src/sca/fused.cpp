@@ -1,0 +1,519 @@
+// One training step of the colour autoencoder, fused: forward, loss, backward and Adam for one seed
+// at a time, in plain loops whose arithmetic runs in a fixed order. A seed's result therefore cannot
+// depend on the other seeds of the call, and the loops keep that seed's weights, activations and
+// [B, B] similarity matrix in the L1 cache for a whole segment of steps.
+//
+// The formulas are those of model.py, regularizers.py and optim.py (the eager path); the Python side
+// (fused.py) documents the memory layout and tests every gradient against autograd.
+//
+// Built with -ffp-contract=off and without -ffast-math: every operation is a single IEEE-rounded
+// one, so the vectorised and scalar code paths give the same bits. Sums over the batch use eight
+// explicit partial sums, so their order is fixed whatever the compiler vectorises.
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+enum Kind { ANCHOR = 0, ANGULAR = 1, ANTI = 2, SEPARATE = 3, UNITARITY = 4, SUBSPACE = 5 };
+enum Field { KIND, LAYER, UNIT, LABELS, POWER, SHIFT, HEMI, DIMS, N_FIELDS };  // regs_i row; LAYER: 0 pre, 1 post
+
+struct Config {
+  int S, B, K, H, depth, normalize, sigmoid, L, R;
+  const int* regs;     // [R, N_FIELDS]
+  const double* dirs;  // [R, K]: the anchor direction (anchor) or its unit vector (angular kinds)
+};
+
+// exp for float: Cody-Waite reduction and Cephes' polynomial, branch-free so that loops vectorise.
+inline float exp_f(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  float k = x * 1.44269504088896341f + 12582912.0f;  // round to nearest integer
+  k = k - 12582912.0f;
+  float r = x - k * 0.693359375f;
+  r = r - k * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * (r * r) + r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
+// GELU, 0.5·x·(1 + erf(x/√2)), and its slope Φ(x) + x·φ(x), for float: erf by Abramowitz & Stegun
+// 7.1.26 (|error| < 1.5e-7; the formula of PyTorch's vectorised float erf), whose exp(-x²/2) is also
+// the Gaussian density's, so the slope costs no second exponential.
+inline float gelu_f(float x, float& slope) {
+  float a = (x < 0.0f ? -x : x) * 0.70710678118654752440f;
+  float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t + -1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t + -0.284496736f;
+  p = p * t + 0.254829592f;
+  float gauss = exp_f(-a * a);
+  float erf = 1.0f - p * t * gauss;
+  float cdf = 0.5f * (1.0f + (x < 0.0f ? -erf : erf));
+  slope = cdf + x * gauss * 0.39894228040143267794f;
+  return x * cdf;
+}
+
+inline double exp_f(double x) { return std::exp(x); }
+inline double gelu_f(double x, double& slope) {
+  double cdf = 0.5 * (1.0 + std::erf(x * 0.70710678118654752440));
+  slope = cdf + x * std::exp(-0.5 * x * x) * 0.39894228040143267794;
+  return x * cdf;
+}
+
+// Σ a[i] and Σ a[i]·b[i] with eight partial sums in a fixed order.
+template <typename T>
+T reduce_lanes(const T* acc) {
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+template <typename T>
+T sum_lanes(const T* a, int n) {
+  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += a[i + l];
+  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i];
+  return reduce_lanes(acc);
+}
+
+template <typename T>
+T dot_lanes(const T* a, const T* b, int n) {
+  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
+  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[i];
+  return reduce_lanes(acc);
+}
+
+template <typename T>
+struct Net {
+  const Config& c;
+  std::vector<int> in, out, w_off, b_off;  // per layer: widths and offsets into one seed's parameters
+  int P = 0;
+  // Activations are feature-major, [width][B], so the loops over samples vectorise.
+  std::vector<std::vector<T>> h;  // h[l]: input of layer l; h[n_layers]: the output
+  std::vector<std::vector<T>> u;  // u[l]: pre-activation of layer l
+  std::vector<std::vector<T>> slope_gelu;  // the GELU's slope at u[l], for the backward pass
+  std::vector<T> zpre, z, norm, gz, gzpre, gh, gu, e, en, ge, coef, loss, row;
+  static constexpr int BLOCK = 32;  // entries of a similarity row raised to the power together
+  int BP;  // B rounded up to a multiple of BLOCK: the row stride of the separation's matrices
+  std::vector<T> sim, slope, ep, gep;  // [B][BP] similarities (then M), slopes; e and its gradient as [K][BP]
+
+  explicit Net(const Config& cfg) : c(cfg) {
+    int d = c.depth;
+    in.push_back(3);
+    for (int i = 0; i < d; ++i) out.push_back(c.H), in.push_back(c.H);
+    out.push_back(c.K), in.push_back(c.K);
+    for (int i = 0; i < d; ++i) out.push_back(c.H), in.push_back(c.H);
+    out.push_back(3);
+    for (size_t l = 0; l < out.size(); ++l) {
+      w_off.push_back(P), P += out[l] * in[l];
+      b_off.push_back(P), P += out[l];
+    }
+    int B = c.B, wide = c.H > c.K ? c.H : c.K;
+    wide = wide > 3 ? wide : 3;
+    for (size_t l = 0; l <= out.size(); ++l) h.emplace_back(size_t(wide) * B);
+    for (size_t l = 0; l < out.size(); ++l) u.emplace_back(size_t(wide) * B), slope_gelu.emplace_back(size_t(wide) * B);
+    for (auto* v : {&zpre, &z, &gz, &gzpre, &gh, &gu, &e, &ge}) v->assign(size_t(wide) * B, 0);
+    for (auto* v : {&norm, &en, &coef, &loss, &row}) v->assign(B, 0);
+    BP = (B + BLOCK - 1) & ~(BLOCK - 1);
+    sim.assign(size_t(B) * BP, 0);
+    slope.assign(size_t(B) * BP, 0);
+    ep.assign(size_t(c.K) * BP, 0);
+    gep.assign(BP, 0);
+  }
+
+  int n_layers() const { return int(out.size()); }
+  int n_enc() const { return c.depth + 1; }
+
+  // u = W h + b for every sample.
+  void linear(const T* p, int l, const T* x, T* y) {
+    int B = c.B;
+    const T* W = p + w_off[l];
+    const T* bias = p + b_off[l];
+    for (int o = 0; o < out[l]; ++o) {
+      T* yo = y + size_t(o) * B;
+      for (int b = 0; b < B; ++b) yo[b] = bias[o];
+      for (int i = 0; i < in[l]; ++i) {
+        T w = W[o * in[l] + i];
+        const T* xi = x + size_t(i) * B;
+        for (int b = 0; b < B; ++b) yo[b] += w * xi[b];
+      }
+    }
+  }
+
+  // Backward of `linear`: accumulates dW, db into g and writes the input's gradient to gx (if given).
+  void linear_back(const T* p, int l, const T* x, const T* gy, T* g, T* gx) {
+    int B = c.B, ni = in[l];
+    const T* W = p + w_off[l];
+    for (int o = 0; o < out[l]; ++o) {
+      const T* go = gy + size_t(o) * B;
+      for (int i = 0; i < ni; ++i) g[w_off[l] + o * ni + i] += dot_lanes(go, x + size_t(i) * B, B);
+      g[b_off[l] + o] += sum_lanes(go, B);
+    }
+    if (!gx) return;
+    for (int i = 0; i < ni; ++i) {
+      T* gi = gx + size_t(i) * B;
+      for (int b = 0; b < B; ++b) gi[b] = 0;
+      for (int o = 0; o < out[l]; ++o) {
+        T w = W[o * ni + i];
+        const T* go = gy + size_t(o) * B;
+        for (int b = 0; b < B; ++b) gi[b] += w * go[b];
+      }
+    }
+  }
+
+
+  // Runs layers [first, last) from h[first]; GELU after every layer but the last of the range.
+  void run(const T* p, int first, int last) {
+    int B = c.B;
+    for (int l = first; l < last; ++l) {
+      linear(p, l, h[l].data(), u[l].data());
+      int n = out[l] * B;
+      T* next = h[l + 1].data();
+      const T* ul = u[l].data();
+      T* sl = slope_gelu[l].data();
+      if (l < last - 1)
+        for (int i = 0; i < n; ++i) next[i] = gelu_f(ul[i], sl[i]);
+      else
+        for (int i = 0; i < n; ++i) next[i] = ul[i];
+    }
+  }
+
+  // Backward through layers [first, last) given the gradient of h[last] in gu; leaves the gradient
+  // of h[first] in gh (when want_input).
+  void run_back(const T* p, int first, int last, T* g, bool want_input) {
+    int B = c.B;
+    std::vector<T>* cur = &gu;
+    std::vector<T>* nxt = &gh;
+    for (int l = last - 1; l >= first; --l) {
+      if (l < last - 1) {  // through the GELU after layer l
+        T* gc = cur->data();
+        const T* sl = slope_gelu[l].data();
+        for (int i = 0; i < out[l] * B; ++i) gc[i] *= sl[i];
+      }
+      bool need = l > first || want_input;
+      linear_back(p, l, h[l].data(), cur->data(), g, need ? nxt->data() : nullptr);
+      std::swap(cur, nxt);
+    }
+    if (cur != &gh) gh.swap(gu);
+  }
+
+  // Per-sample norms of a [K][B] latent.
+  void norms(const T* v, T* n) {
+    int B = c.B;
+    for (int b = 0; b < B; ++b) n[b] = 0;
+    for (int k = 0; k < c.K; ++k)
+      for (int b = 0; b < B; ++b) n[b] += v[k * B + b] * v[k * B + b];
+    for (int b = 0; b < B; ++b) n[b] = std::sqrt(n[b]);
+  }
+
+  // e = v / (‖v‖ + 1e-8), the regularizers' own normalisation (en holds ‖v‖).
+  void unit_rows(const T* v) {
+    int B = c.B;
+    norms(v, en.data());
+    for (int k = 0; k < c.K; ++k)
+      for (int b = 0; b < B; ++b) e[k * B + b] = v[k * B + b] / (en[b] + T(1e-8));
+  }
+
+  // Gradient through e = v / (‖v‖ + ε): g_v = g_e/(n+ε) - v (v·g_e) / (n (n+ε)²), added to gv.
+  void unit_rows_back(const T* v, T* gv) {
+    int B = c.B;
+    for (int b = 0; b < B; ++b) row[b] = 0;
+    for (int k = 0; k < c.K; ++k)
+      for (int b = 0; b < B; ++b) row[b] += v[k * B + b] * ge[k * B + b];
+    for (int k = 0; k < c.K; ++k)
+      for (int b = 0; b < B; ++b) {
+        T d = en[b] + T(1e-8);
+        T radial = en[b] > 0 ? v[k * B + b] * row[b] / (en[b] * d * d) : T(0);
+        gv[k * B + b] += ge[k * B + b] / d - radial;
+      }
+  }
+
+  // Σ_j f(e_i·e_j) per sample, f(c) = ((c + 1)/2)^power (shift) or c^power, with f = const where c is
+  // within isclose's tolerance of 1 (the sample itself, duplicates). The similarity is symmetric, so
+  // row i needs only j >= i (its values count for both samples); rows start at the block holding i and
+  // run to BP, so every loop works on whole blocks (the extra entries are not used).
+  void separation(int power, bool shift) {
+    int B = c.B, K = c.K;
+    const T same = T(1.0 - (1e-8 + 1e-5));
+    const T half = shift ? T(0.5) : T(1);
+    for (int k = 0; k < K; ++k)
+      for (int b = 0; b < BP; ++b) ep[k * BP + b] = b < B ? e[k * B + b] : T(0);
+    for (int i = 0; i < B; ++i) loss[i] = 0;
+    for (int i = 0; i < B; ++i) {
+      int j0 = i & ~(BLOCK - 1);
+      T* s = sim.data() + size_t(i) * BP;
+      T* d = slope.data() + size_t(i) * BP;
+      for (int j = j0; j < BP; ++j) s[j] = 0;
+      for (int k = 0; k < K; ++k) {
+        T ei = ep[k * BP + i];
+        const T* ek = ep.data() + size_t(k) * BP;
+        for (int j = j0; j < BP; ++j) s[j] += ei * ek[j];
+      }
+      // keep = 0 for the sample itself and duplicates; f = c^power, slope = f' = power·c^(power-1)·½ (shift);
+      // c^(power-1) by repeated squaring, a block at a time: 32 entries are four independent chains of
+      // AVX multiplies, which keeps the multiplier busy (one chain waits on each result; 1.3x faster).
+      for (int jb = j0; jb < BP; jb += BLOCK) {
+        T kp[BLOCK], cc[BLOCK], r[BLOCK], sq[BLOCK];
+        for (int l = 0; l < BLOCK; ++l) {
+          kp[l] = s[jb + l] < same ? T(1) : T(0);
+          cc[l] = s[jb + l] * kp[l];
+          cc[l] = shift ? (cc[l] + T(1)) * T(0.5) : cc[l];
+          r[l] = 1;
+          sq[l] = cc[l];
+        }
+        for (int n = power - 1; n; n >>= 1) {
+          if (n & 1)
+            for (int l = 0; l < BLOCK; ++l) r[l] *= sq[l];
+          if (n > 1)
+            for (int l = 0; l < BLOCK; ++l) sq[l] *= sq[l];
+        }
+        for (int l = 0; l < BLOCK; ++l) {
+          s[jb + l] = r[l] * cc[l];
+          d[jb + l] = r[l] * kp[l] * T(power) * half;
+        }
+      }
+      loss[i] += sum_lanes(s + i, B - i);
+      for (int j = i + 1; j < B; ++j) loss[j] += s[j];
+    }
+  }
+
+  // ge[k][i] = Σ_j (coef_i + coef_j) slope_ij e[k][j]: (G + Gᵀ) e with G_ij = coef_i slope_ij. The
+  // matrix M_ij = (coef_i + coef_j) slope_ij is symmetric: its upper triangle is computed from the
+  // rows `separation` stored and mirrored, so that the product runs over whole rows.
+  void separation_back() {
+    int B = c.B, K = c.K;
+    for (int i = 0; i < B; ++i) {
+      const T* d = slope.data() + size_t(i) * BP;
+      T* m = sim.data() + size_t(i) * BP;
+      T ci = coef[i];
+      for (int j = i; j < B; ++j) m[j] = (ci + coef[j]) * d[j];
+      for (int j = i + 1; j < B; ++j) sim[size_t(j) * BP + i] = m[j];
+    }
+    for (int k = 0; k < K; ++k) {
+      T* gk = gep.data();
+      for (int b = 0; b < BP; ++b) gk[b] = 0;
+      for (int j = 0; j < B; ++j) {
+        T ekj = ep[k * BP + j];
+        const T* m = sim.data() + size_t(j) * BP;
+        for (int b = 0; b < BP; ++b) gk[b] += m[b] * ekj;
+      }
+      for (int b = 0; b < B; ++b) ge[k * B + b] = gk[b];
+    }
+  }
+
+  // One regularizer's term (a batch mean, or a mean over labelled samples) and its gradient, scaled by
+  // the schedule weight w, added to glat (the gradient of the latent v it reads).
+  T regularizer(const int* r, const double* dir, const T* v, const T* labels, T w, T* glat) {
+    int B = c.B, K = c.K;
+    int kind = r[KIND];
+    // Per-sample weights: the sum of the selected labels clamped to [0, 1], or 1/B for a batch mean.
+    T total;
+    if (r[LABELS]) {
+      for (int b = 0; b < B; ++b) coef[b] = 0;
+      for (int l = 0; l < c.L; ++l)
+        if (r[LABELS] >> l & 1)
+          for (int b = 0; b < B; ++b) coef[b] += labels[l * B + b];
+      for (int b = 0; b < B; ++b) coef[b] = coef[b] < 0 ? T(0) : (coef[b] > 1 ? T(1) : coef[b]);
+      total = sum_lanes(coef.data(), B) + T(1e-8);
+    } else {
+      for (int b = 0; b < B; ++b) coef[b] = 1;
+      total = T(B);
+    }
+    bool unit = r[UNIT];
+    if (kind == ANGULAR || kind == ANTI || kind == SEPARATE) {
+      if (unit) std::memcpy(e.data(), v, sizeof(T) * K * B);
+      else unit_rows(v);
+    }
+    for (int k = 0; k < K; ++k)
+      for (int b = 0; b < B; ++b) ge[k * B + b] = 0;
+    if (kind == SEPARATE) separation(r[POWER], r[SHIFT]);
+    else if (kind == UNITARITY) norms(v, loss.data()), std::memcpy(row.data(), loss.data(), sizeof(T) * B);
+    for (int b = 0; b < B; ++b) {
+      T value = 0;
+      if (kind == ANCHOR) {
+        for (int k = 0; k < K; ++k) value += (v[k * B + b] - T(dir[k])) * (v[k * B + b] - T(dir[k]));
+      } else if (kind == ANGULAR || kind == ANTI) {
+        T cos = 0;
+        for (int k = 0; k < K; ++k) cos += e[k * B + b] * T(dir[k]);
+        value = kind == ANGULAR ? T(1) - cos : (r[HEMI] ? (cos < 0 ? T(0) : cos) : (cos + T(1)) / T(2));
+        row[b] = cos;
+      } else if (kind == SEPARATE) {
+        value = loss[b];
+      } else if (kind == UNITARITY) {
+        value = (row[b] - T(1)) * (row[b] - T(1));
+      } else {  // SUBSPACE: squares of the penalised dims
+        for (int k = 0; k < K; ++k)
+          if (r[DIMS] >> k & 1) value += v[k * B + b] * v[k * B + b];
+      }
+      loss[b] = value;
+    }
+    T term = dot_lanes(loss.data(), coef.data(), B) / total;
+    // d(w·term)/d(sample b's loss) = w·coef_b/total
+    for (int b = 0; b < B; ++b) coef[b] = w * coef[b] / total;
+    if (kind == SEPARATE) {
+      separation_back();
+    } else {
+      for (int b = 0; b < B; ++b) {
+        T g = coef[b];
+        for (int k = 0; k < K; ++k) {
+          T vk = v[k * B + b];
+          if (kind == ANCHOR) glat[k * B + b] += g * (T(2) * (vk - T(dir[k])));
+          else if (kind == ANGULAR) ge[k * B + b] = -g * T(dir[k]);
+          else if (kind == ANTI) ge[k * B + b] = (r[HEMI] ? (row[b] >= 0 ? g : T(0)) : g / T(2)) * T(dir[k]);
+          else if (kind == UNITARITY) glat[k * B + b] += row[b] > 0 ? g * (T(2) * (row[b] - T(1))) * (vk / row[b]) : T(0);
+          else if (kind == SUBSPACE && (r[DIMS] >> k & 1)) glat[k * B + b] += g * (T(2) * vk);
+        }
+      }
+    }
+    if (kind == ANGULAR || kind == ANTI || kind == SEPARATE) {
+      if (unit) {
+        for (int i = 0; i < K * B; ++i) glat[i] += ge[i];
+      } else {
+        unit_rows_back(v, glat);
+      }
+    }
+    return term;
+  }
+
+  // Loss and gradient of one seed for one batch: x [B, 3] sample-major, labels [L][B], w [R]
+  // (float32 schedule weights). Writes g [P] and rec [2 + R]: loss, recon, each term (0 if w = 0).
+  void loss_grad(const T* p, const T* x, const T* labels, const float* w, T* g, T* rec) {
+    int B = c.B, K = c.K, nl = n_layers(), ne = n_enc();
+    for (int i = 0; i < P; ++i) g[i] = 0;
+    for (int b = 0; b < B; ++b)
+      for (int ch = 0; ch < 3; ++ch) h[0][ch * B + b] = x[b * 3 + ch];
+    run(p, 0, ne);
+    std::memcpy(zpre.data(), h[ne].data(), sizeof(T) * K * B);
+    if (c.normalize) {
+      norms(zpre.data(), norm.data());
+      for (int k = 0; k < K; ++k)
+        for (int b = 0; b < B; ++b) {
+          T n = norm[b] > T(1e-12) ? norm[b] : T(1e-12);
+          z[k * B + b] = zpre[k * B + b] / n;
+        }
+    } else {
+      std::memcpy(z.data(), zpre.data(), sizeof(T) * K * B);
+    }
+    std::memcpy(h[ne].data(), z.data(), sizeof(T) * K * B);
+    run(p, ne, nl);
+    T* y = h[nl].data();
+    if (c.sigmoid)
+      for (int i = 0; i < 3 * B; ++i) y[i] = T(1) / (T(1) + exp_f(-y[i]));
+    // recon = mean squared error over samples and channels; its gradient starts the backward pass.
+    T* gy = gu.data();
+    for (int ch = 0; ch < 3; ++ch)
+      for (int b = 0; b < B; ++b) gy[ch * B + b] = y[ch * B + b] - x[b * 3 + ch];
+    T recon = dot_lanes(gy, gy, 3 * B) / T(3 * B);
+    for (int i = 0; i < 3 * B; ++i) {
+      gy[i] = T(2) * gy[i] / T(3 * B);
+      if (c.sigmoid) gy[i] *= y[i] * (T(1) - y[i]);
+    }
+    run_back(p, ne, nl, g, true);  // gh: gradient of the decoder's input z
+    for (int i = 0; i < K * B; ++i) gz[i] = gh[i], gzpre[i] = 0;
+    T total = recon;
+    for (int r = 0; r < c.R; ++r) {
+      const int* reg = c.regs + r * N_FIELDS;
+      T term = 0;
+      if (w[r] != 0.0f) {
+        bool pre = reg[LAYER] == 0 || !c.normalize;
+        T* glat = pre && c.normalize ? gzpre.data() : gz.data();
+        term = regularizer(reg, c.dirs + r * K, pre ? zpre.data() : z.data(), labels, T(w[r]), glat);
+        total = total + T(w[r]) * term;
+      }
+      rec[2 + r] = term;
+    }
+    rec[0] = total;
+    rec[1] = recon;
+    // Through the normalisation z = z_pre / max(‖z_pre‖, 1e-12): g_pre = (g - z (z·g)) / ‖z_pre‖.
+    T* gtop = gu.data();
+    if (c.normalize) {
+      for (int b = 0; b < B; ++b) row[b] = 0;
+      for (int k = 0; k < K; ++k)
+        for (int b = 0; b < B; ++b) row[b] += z[k * B + b] * gz[k * B + b];
+      for (int k = 0; k < K; ++k)
+        for (int b = 0; b < B; ++b) {
+          T n = norm[b] > T(1e-12) ? norm[b] : T(1e-12);
+          T radial = norm[b] > T(1e-12) ? z[k * B + b] * row[b] : T(0);
+          gtop[k * B + b] = (gz[k * B + b] - radial) / n + gzpre[k * B + b];
+        }
+    } else {
+      for (int i = 0; i < K * B; ++i) gtop[i] = gz[i];
+    }
+    run_back(p, 0, ne, g, false);
+  }
+};
+
+}  // namespace
+
+extern "C" {
+
+// Loss and gradient for S seeds, no update (for tests): params [S, P], x [S, B, 3], labels [S, L, B],
+// w [R], grads [S, P], records [S, 2 + R].
+#define LOSS_GRAD(NAME, T)                                                                              \
+  int NAME(int S, int B, int K, int H, int depth, int normalize, int sigmoid, int L, int R,             \
+           const int* regs, const double* dirs, const T* params, const T* x, const T* labels,           \
+           const float* w, T* grads, T* records) {                                                      \
+    Config c{S, B, K, H, depth, normalize, sigmoid, L, R, regs, dirs};                                  \
+    Net<T> net(c);                                                                                      \
+    for (int s = 0; s < S; ++s)                                                                         \
+      net.loss_grad(params + size_t(s) * net.P, x + size_t(s) * B * 3, labels + size_t(s) * L * B, w,   \
+                    grads + size_t(s) * net.P, records + size_t(s) * (2 + R));                          \
+    return net.P;                                                                                       \
+  }
+LOSS_GRAD(sca_loss_grad_f32, float)
+LOSS_GRAD(sca_loss_grad_f64, double)
+
+// n_steps training steps of S seeds, each seed on its own for the whole segment. params, m, v:
+// [S, P]; x [n, S, B, 3]; labels [n, S, L, B]; w [n, R]; lr [n]; records [n, S, 2 + R]. t0: Adam
+// steps taken before. Adam is torch.optim.Adam's formula as optim.SeedAdam writes it.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SCA_BASELINE)
+// Compiled twice, for AVX2 and for any x86-64, and chosen when the library loads (1.4x faster with
+// AVX2). Without contraction into fused multiply-adds both give the same bits (tests/test_fused.py
+// builds with SCA_BASELINE defined, for any x86-64 only, and compares).
+__attribute__((target_clones("avx2", "default"), flatten))
+#endif
+int sca_train(int S, int B, int K, int H, int depth, int normalize, int sigmoid, int L, int R,
+              const int* regs, const double* dirs, int n_steps, int t0, float* params, float* m, float* v,
+              const float* x, const float* labels, const float* w, const double* lr, float* records) {
+  Config c{S, B, K, H, depth, normalize, sigmoid, L, R, regs, dirs};
+  Net<float> net(c);
+  int P = net.P;
+  std::vector<float> g(P);
+  for (int s = 0; s < S; ++s) {
+    float* p = params + size_t(s) * P;
+    float* ms = m + size_t(s) * P;
+    float* vs = v + size_t(s) * P;
+    for (int t = 0; t < n_steps; ++t) {
+      size_t at = size_t(t) * S + s;
+      net.loss_grad(p, x + at * B * 3, labels + at * L * B, w + size_t(t) * R, g.data(), records + at * (2 + R));
+      int step = t0 + t + 1;
+      float step_size = float(lr[t] / (1.0 - std::pow(0.9, step)));
+      float root2 = float(std::sqrt(1.0 - std::pow(0.999, step)));
+      const float b1 = float(1.0 - 0.9), b2 = 0.999f, rb2 = float(1.0 - 0.999), eps = 1e-8f;
+      for (int i = 0; i < P; ++i) {
+        float gi = g[i];
+        ms[i] += (gi - ms[i]) * b1;
+        vs[i] = vs[i] * b2 + gi * gi * rb2;
+        float denom = std::sqrt(vs[i]) / root2 + eps;
+        p[i] -= ms[i] / denom * step_size;
+      }
+    }
+  }
+  return P;
+}
+
+}  // extern "C"

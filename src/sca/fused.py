@@ -1,0 +1,187 @@
+"""The fused training step (fused.cpp): build it, describe an experiment to it, and call it.
+
+Eager PyTorch spends most of a step dispatching ~200 small operations; the fused step does the same
+arithmetic (forward, loss, backward, Adam) in one C++ loop per seed, which keeps that seed's weights and
+[B, B] similarities in cache for a whole stretch of steps. It is plain C++ with no PyTorch headers,
+compiled on first use with the system's g++ (seconds) into the cache folder and called through ctypes.
+
+Memory layout: a seed's parameters are contiguous, layer by layer in `ModelConfig.layer_shapes()` order,
+weight [out, in] row-major then bias [out]; `Flat` holds them for S seeds as [S, P] and gives the model
+views into that buffer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .model import ColorAutoencoder, ModelConfig
+from .regularizers import KINDS, Regularizer
+
+SOURCE = Path(__file__).with_name("fused.cpp")
+# No -ffast-math and no contraction into fused multiply-adds: each operation rounds once, as IEEE says,
+# so the bits do not depend on which instructions the compiler picks or on the machine's vector width.
+FLAGS = ("-O3", "-std=c++17", "-shared", "-fPIC", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
+KIND_CODE = {"anchor": 0, "angular-anchor": 1, "anti-anchor": 2, "separate": 3, "unitarity": 4, "subspace": 5}
+assert set(KIND_CODE) == set(KINDS)
+
+
+class FusedBuildError(RuntimeError):
+    """The fused step could not be compiled (no C++ compiler, or it failed)."""
+
+
+def build_dir() -> Path:
+    """$SCA_BUILD_DIR, or build/ in the cache folder (see cache.cache_dir)."""
+    from .cache import cache_dir
+
+    folder = os.environ.get("SCA_BUILD_DIR")
+    return Path(folder) if folder else cache_dir() / "build"
+
+
+@lru_cache(maxsize=2)
+def library(*defines: str) -> ctypes.CDLL:
+    """The compiled fused step, built once per source version and flags (the file name holds their hash);
+    `defines` are preprocessor macros (the tests build with SCA_BASELINE)."""
+    flags = FLAGS + tuple(f"-D{d}" for d in defines)
+    source = SOURCE.read_bytes()
+    digest = hashlib.sha256(source + " ".join(flags).encode()).hexdigest()[:16]
+    target = build_dir() / f"fused-{digest}.so"
+    if not target.exists():
+        compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
+        if not compiler:
+            raise FusedBuildError("training needs a C++ compiler to build its fused step (src/sca/fused.cpp), and "
+                                  "none was found: install g++ (Debian: apt-get install g++), or set CXX")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise FusedBuildError(f"cannot create the build folder {target.parent}: {e}; set SCA_BUILD_DIR") from e
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            built = Path(tmp) / target.name
+            result = subprocess.run([compiler, *flags, "-o", str(built), str(SOURCE)], capture_output=True, text=True)
+            if result.returncode != 0:
+                raise FusedBuildError(f"{compiler} failed to build {SOURCE}:\n{result.stderr[-2000:]}")
+            os.replace(built, target)  # atomic: a concurrent build leaves one whole file
+    lib = ctypes.CDLL(str(target))
+    ptr, i = ctypes.c_void_p, ctypes.c_int
+    config = [i] * 9 + [ptr, ptr]
+    for name in ("sca_loss_grad_f32", "sca_loss_grad_f64"):
+        getattr(lib, name).argtypes = config + [ptr] * 6
+        getattr(lib, name).restype = i
+    lib.sca_train.argtypes = config + [i, i] + [ptr] * 8
+    lib.sca_train.restype = i
+    return lib
+
+
+@dataclass(frozen=True)
+class Spec:
+    """An experiment's model and regularizers as the fused step reads them."""
+
+    model: ModelConfig
+    regs: np.ndarray  # int32 [R, 8]: kind, layer (0 pre, 1 post), unit, label bits, power, shift, hemi, dim bits
+    dirs: np.ndarray  # float64 [R, K]: the anchor direction, or the unit direction of the angular kinds
+    n_labels: int
+
+    @property
+    def args(self) -> list:
+        m = self.model
+        return [m.latent, m.hidden, m.depth, int(m.normalize), int(m.sigmoid), self.n_labels, len(self.regs),
+                self.regs.ctypes.data, self.dirs.ctypes.data]
+
+
+def spec(model: ModelConfig, regularizers: Sequence[Regularizer], label_names: Sequence[str]) -> Spec:
+    """Describe the model and regularizers; raise where the fused step cannot compute a regularizer."""
+    k = model.latent
+    regs = np.zeros((len(regularizers), 8), dtype=np.int32)
+    dirs = np.zeros((len(regularizers), k), dtype=np.float64)
+    for row, r in zip(regs, regularizers):
+        r.check(k)
+        if r.kind == "separate" and not (float(r.power).is_integer() and 1 <= r.power < 2**31):
+            raise ValueError(f"regularizer {r.name!r}: the fused step raises similarities to whole powers only, "
+                             f"not {r.power}")
+        missing = [name for name in r.labels if name not in label_names]
+        if missing:
+            raise KeyError(f"regularizer {r.name!r} needs labels {missing}, but the data provides {list(label_names)}")
+        if k > 31 or len(label_names) > 31:
+            raise ValueError("the fused step handles at most 31 latent dims and 31 labels")
+        unit = r.layer == "post" and model.normalize
+        penalised = [d for d in range(k) if (d in r.dims) == r.invert] if r.kind == "subspace" else []
+        row[:] = [KIND_CODE[r.kind], r.layer == "post", unit, sum(1 << label_names.index(n) for n in r.labels),
+                  int(r.power) if r.kind == "separate" else 0, r.shift, r.hemi, sum(1 << d for d in penalised)]
+    for row, r in zip(dirs, regularizers):
+        if r.direction:
+            row[:] = (r._direction if r.kind == "anchor" else r._unit_direction).double().numpy()
+    return Spec(model, regs, dirs, len(label_names))
+
+
+def n_params(model: ModelConfig) -> int:
+    return sum(o * i + o for o, i in model.layer_shapes())
+
+
+class Flat:
+    """S seeds' parameters as one [S, P] buffer (see the module's docstring), with Adam's moments."""
+
+    def __init__(self, params: Sequence[torch.Tensor]):
+        n = params[0].shape[0]
+        self.params = torch.cat([p.detach().reshape(n, -1) for p in params], dim=1).float().contiguous()
+        self.m = torch.zeros_like(self.params)
+        self.v = torch.zeros_like(self.params)
+        self.t = 0
+        self.shapes = [tuple(p.shape[1:]) for p in params]
+
+    def views(self) -> list[torch.Tensor]:
+        """The parameters as [S, out, in] and [S, out] views of the buffer (training writes through them)."""
+        views, offset = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            views.append(self.params[:, offset:offset + size].view(-1, *shape))
+            offset += size
+        return views
+
+    def model(self, config: ModelConfig) -> ColorAutoencoder:
+        return ColorAutoencoder(config, self.views())
+
+
+def train_steps(spec: Spec, flat: Flat, x: torch.Tensor, labels: torch.Tensor, weights: np.ndarray,
+                lr: np.ndarray, lib: ctypes.CDLL | None = None) -> torch.Tensor:
+    """Train every seed of `flat` for n steps in place: x [n, S, B, 3], labels [n, S, L, B], weights
+    float32 [n, R], lr [n]. Returns the per-step records [n, S, 2 + R]: loss, recon and each term."""
+    n, s, b, _ = x.shape
+    x = x.float().contiguous()
+    labels = labels.float().contiguous()
+    weights = np.ascontiguousarray(weights, dtype=np.float32)
+    lr = np.ascontiguousarray(lr, dtype=np.float64)
+    if labels.shape != (n, s, spec.n_labels, b) or weights.shape != (n, len(spec.regs)) or lr.shape != (n,):
+        raise ValueError(f"train_steps: shapes x {tuple(x.shape)}, labels {tuple(labels.shape)}, weights "
+                         f"{weights.shape}, lr {lr.shape} do not fit {n} steps of {s} seeds")
+    records = torch.empty(n, s, 2 + len(spec.regs))
+    (lib or library()).sca_train(s, b, *spec.args, n, flat.t, flat.params.data_ptr(), flat.m.data_ptr(), flat.v.data_ptr(),
+                        x.data_ptr(), labels.data_ptr(), weights.ctypes.data, lr.ctypes.data, records.data_ptr())
+    flat.t += n
+    return records
+
+
+def loss_grad(spec: Spec, params: torch.Tensor, x: torch.Tensor, labels: torch.Tensor,
+              weights: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step's records [S, 2 + R] and gradient [S, P], without an update, in the dtype of `params`
+    (float32 or float64): params [S, P], x [S, B, 3], labels [S, L, B], weights [R] (float32 values)."""
+    dtype = params.dtype
+    fn = {torch.float32: library().sca_loss_grad_f32, torch.float64: library().sca_loss_grad_f64}[dtype]
+    s, b, _ = x.shape
+    params, x, labels = (t.to(dtype).contiguous() for t in (params, x, labels))
+    w = np.ascontiguousarray(weights, dtype=np.float32)
+    grads = torch.empty_like(params)
+    records = torch.empty(s, 2 + len(spec.regs), dtype=dtype)
+    fn(s, b, *spec.args, params.data_ptr(), x.data_ptr(), labels.data_ptr(), w.ctypes.data, grads.data_ptr(),
+       records.data_ptr())
+    return records, grads

@@ -1,0 +1,123 @@
+"""The fused training step (fused.cpp) against the eager formulas it replaces, term by term."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from sca import experiments, fused
+from sca.data import training_data
+from sca.model import ColorAutoencoder
+from sca.optim import SeedAdam
+from sca.stream import TorchStream
+from sca.train import _latent
+
+SEEDS = 3
+
+
+def _inputs(experiment, dtype, seed=0):
+    """Random parameters, a batch per seed, labels with some positives, and weights with one zero."""
+    g = torch.Generator().manual_seed(seed)
+    data = training_data(experiment.data)
+    shapes = experiment.model.layer_shapes()
+    draws = [TorchStream().draws(s, shapes, 1, experiment.data.batch_size, len(data), len(data.label_names)) for s in range(SEEDS)]
+    params = [torch.stack([d.params[i] for d in draws]).to(dtype) for i in range(len(shapes) * 2)]
+    x = data.rgb[torch.stack([d.indices[0] for d in draws])].to(dtype)  # [S, B, 3]
+    labels = (torch.rand(SEEDS, len(data.label_names), x.shape[1], generator=g) < 0.2).to(dtype)
+    weights = (torch.rand(len(experiment.regularizers), generator=g) * 0.5 + 0.01).numpy().astype(np.float32)
+    if len(weights) > 2:
+        weights[1] = 0  # an inactive term: no value, no gradient
+    return params, x, labels, weights, data.label_names
+
+
+def _eager(experiment, params, x, labels, weights, names):
+    """records [S, 2 + R] and the gradient [S, P] by autograd, through the model and regularizers."""
+    params = [p.clone().requires_grad_() for p in params]
+    model = ColorAutoencoder(experiment.model, params).train()
+    out = model(x)
+    recon = (out.recon - x).pow(2).mean(dim=(1, 2))
+    loss, terms = recon, []
+    step_labels = {name: labels[:, i] for i, name in enumerate(names)}
+    for r, w in zip(experiment.regularizers, weights.tolist()):
+        if w == 0:
+            terms.append(torch.zeros_like(recon))
+            continue
+        z, unit = _latent(out, r, experiment.model.normalize)
+        term = r.term(z, step_labels, unit)
+        terms.append(term)
+        loss = loss + w * term
+    loss.sum().backward()
+    grads = torch.cat([p.grad.reshape(SEEDS, -1) for p in model.parameters()], dim=1)
+    # the fused layout: per layer weight then bias (the model lists all weights, then all biases)
+    n = len(model.weights)
+    order = [t for pair in zip(model.weights, model.biases) for t in pair]
+    grads = torch.cat([t.grad.reshape(SEEDS, -1) for t in order], dim=1)
+    records = torch.stack([loss, recon, *terms], dim=1).detach()
+    return records, grads
+
+
+def _fused(experiment, params, x, labels, weights, names):
+    spec = fused.spec(experiment.model, experiment.regularizers, names)
+    flat = torch.cat([p.reshape(SEEDS, -1) for p in params], dim=1)
+    return fused.loss_grad(spec, flat, x, labels, weights)
+
+
+NAMES = list(experiments.EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_fused_gradient_is_autograds_in_float64(name):
+    experiment = experiments.get(name)
+    inputs = _inputs(experiment, torch.float64)
+    want_records, want_grads = _eager(experiment, *inputs)
+    records, grads = _fused(experiment, *inputs)
+    torch.testing.assert_close(records, want_records, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(grads, want_grads, rtol=1e-10, atol=1e-13)
+
+
+def _relative(got, want):
+    """Per seed: ‖got - want‖ / ‖want‖."""
+    return ((got - want).norm(dim=-1) / want.norm(dim=-1)).max().item()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_fused_float32_step_is_as_accurate_as_autograds(name):
+    """Against the float64 truth, float32 rounding alone moves the terms and gradients by ~1e-6 (the
+    separation's 100th power multiplies a similarity's relative error by 100), so the fused float32
+    step must be about as close to the truth as autograd's own float32 computation is."""
+    experiment = experiments.get(name)
+    inputs = _inputs(experiment, torch.float64)
+    truth_records, truth_grads = _eager(experiment, *inputs)
+    params, x, labels, weights, names = inputs
+    single = ([p.float() for p in params], x.float(), labels.float(), weights, names)
+    eager_records, eager_grads = _eager(experiment, *single)
+    records, grads = _fused(experiment, *single)
+    for got, eager, truth in ((records, eager_records, truth_records), (grads, eager_grads, truth_grads)):
+        ours, theirs = _relative(got.double(), truth), _relative(eager.double(), truth)
+        assert ours < 1.5 * theirs, f"{name}: {ours:.2g} from the float64 truth, autograd's float32 {theirs:.2g}"
+
+
+def _segment(experiment, lib, steps=40):
+    """Train 3 seeds for `steps` steps from one stream's draws with library `lib`; params and records."""
+    data = training_data(experiment.data)
+    draws = [TorchStream().draws(s, experiment.model.layer_shapes(), steps, experiment.data.batch_size, len(data),
+                                 len(data.label_names)) for s in range(SEEDS)]
+    flat = fused.Flat([torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))])
+    x = data.rgb[torch.stack([d.indices for d in draws], dim=1)]
+    labels = (torch.stack([d.uniforms for d in draws], dim=1) < 0.3).float()
+    weights = np.full((steps, len(experiment.regularizers)), 0.05, np.float32)
+    records = fused.train_steps(fused.spec(experiment.model, experiment.regularizers, data.label_names), flat, x,
+                                labels, weights, np.full(steps, 0.01), lib)
+    return flat.params, records
+
+
+@pytest.mark.skipif("avx2" not in open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else True,
+                    reason="needs an x86-64 processor with AVX2")
+@pytest.mark.parametrize("name", ["2.2", "2.4.1", "2.9.1"])
+def test_the_vector_width_changes_no_bit(name):
+    """The AVX2 build and the any-x86-64 build train the same bits."""
+    experiment = experiments.get(name)
+    wide, narrow = _segment(experiment, fused.library()), _segment(experiment, fused.library("SCA_BASELINE"))
+    for a, b in zip(wide, narrow):
+        assert torch.equal(a, b)
