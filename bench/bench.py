@@ -5,10 +5,11 @@
   2. evaluating 60 trained models on the 86,400-colour loss grid;
   3. 60-seed training of 2.4.1 and 2.9.1 as one process with two threads, one process with one thread, and two
      single-threaded worker processes (the default), on a quiet machine and with another process busy on one core;
-  4. what batch-independent arithmetic costs: SeedAdam against PyTorch's fused Adam (whose results depend on the batch);
+  4. what batch-independent arithmetic costs the eager engine: SeedAdam against PyTorch's fused Adam (whose
+     results depend on the batch);
   5. training with the original notebooks' random stream against our own;
-  6. 60-seed training against its targets (ms per seed, loaded / quiet, the arithmetic floor) and what each
-     speed lever buys (levers.py);
+  6. 60-seed training against its targets (ms per seed, loaded / quiet, the arithmetic floor, 1 500 seeds) and
+     what each speed lever buys, the fused step first (levers.py);
   7. the whole book rendered from a cold cache, a warm one, and frozen (book.py);
   8. every figure function, built and written (book.py);
   9. evaluating a trained 60-seed sweep on one torch thread and on two, quiet and beside a busy core, and with only
@@ -120,13 +121,13 @@ def load_section(results: dict) -> None:
 
 
 def optimizer_section(results: dict) -> None:
-    print("\n4. batch-independent Adam: 60-seed training, 1 process x 1 thread")
+    print("\n4. batch-independent Adam (the eager engine's): 60-seed training, 1 process x 1 thread")
     for name in ("2.4.1", "2.9.1"):
         exp = experiments.get(name)
-        seed_adam, _ = timed(lambda: train(exp, range(60), workers=1))
+        seed_adam, _ = timed(lambda: train(exp, range(60), workers=1, engine="eager"))
         TRAIN.SeedAdam, original = FusedAdam, TRAIN.SeedAdam
         try:
-            fused, _ = timed(lambda: train(exp, range(60), workers=1))
+            fused, _ = timed(lambda: train(exp, range(60), workers=1, engine="eager"))
         finally:
             TRAIN.SeedAdam = original
         results[f"train60 {name} SeedAdam over fused Adam"] = seed_adam / fused
@@ -134,11 +135,11 @@ def optimizer_section(results: dict) -> None:
 
 
 def stream_section(results: dict) -> None:
-    print("\n5. the original's random stream: 60-seed training of 2.4.1 (default workers)")
+    print("\n5. the original's random stream: 60-seed training of 2.4.1 (default workers, both on the eager engine)")
     from sca.stream import PublishedStream, TorchStream
 
     for name, stream in (("ours", TorchStream()), ("published", PublishedStream())):
-        seconds, _ = timed(lambda: train(EXPERIMENT, range(60), stream=stream))
+        seconds, _ = timed(lambda: train(EXPERIMENT, range(60), stream=stream, engine="eager"))
         results[f"train60 2.4.1 stream {name}"] = seconds
         print(f"   {name:<9} stream {seconds:6.2f} s")
     ratio = results["train60 2.4.1 stream published"] / results["train60 2.4.1 stream ours"]

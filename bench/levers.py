@@ -5,9 +5,11 @@
   by operation while it trains: 2mnk per matrix product, one per element otherwise) at the rate this machine
   multiplies large matrices on two threads;
 - the same with another process busy on one core: loaded / quiet, against the target of 1.5;
-- each lever on and off in one run, 1 process x 1 thread (the unit a worker is): subnormals flushed or not,
-  Adam on one flat buffer or per parameter, and the separation term's backward as it is or rewritten around
-  the symmetric pair matrix (measured alone; rejected, because it changes rounding).
+- the fused step (fused.cpp) against eager PyTorch, for 2.4.1 and 2.9.1 at 60 seeds (default layout), and per
+  seed at 1 500 seeds against the target of 10 ms; its AVX2 build against the any-x86-64 one (same bits);
+- each lever on and off in one run, 1 process x 1 thread (the unit a worker is): subnormals flushed or not (fused
+  step), and for the eager engine Adam on one flat buffer or per parameter, and the separation term's backward as
+  it is or rewritten around the symmetric pair matrix (measured alone; rejected, because it changes rounding).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+import sca.fused
 from sca import experiments
 from sca.train import train
 from timing import busy_core, timed
@@ -26,6 +29,7 @@ from timing import busy_core, timed
 TRAIN = sys.modules["sca.train"]
 EXPERIMENT = experiments.get("2.4.1")
 TARGET_MS_PER_SEED, TARGET_LOADED_OVER_QUIET, TARGET_OVER_FLOOR = 20.0, 1.5, 5.0
+TARGET_MS_PER_SEED_1500 = 10.0
 MATMULS = {"aten.mm.default", "aten.bmm.default", "aten.baddbmm.default", "aten.addmm.default", "aten.mv.default"}
 
 
@@ -53,9 +57,10 @@ class FlopCounter(TorchDispatchMode):
 
 
 def seed_run_flops() -> int:
-    """Floating-point operations of one seed's 2.4.1 training run (validation included)."""
+    """Floating-point operations of one seed's 2.4.1 training run (validation included), counted on the eager
+    engine (the fused step does the same arithmetic, out of the counter's sight)."""
     with FlopCounter() as counter:
-        train(EXPERIMENT, [0], workers=1)
+        train(EXPERIMENT, [0], workers=1, engine="eager")
     return counter.flops
 
 
@@ -168,17 +173,37 @@ def levers_section(results: dict) -> None:
     print(f"   arithmetic floor:     {floor_ms:6.2f} ms   ({flops / 1e9:.3f} GFLOP per seed run at {rate / 1e9:.0f} GFLOP/s, "
           f"2-thread sgemm); ours is {per_seed_ms / floor_ms:.0f}x the floor (target <= {TARGET_OVER_FLOOR:g}x)")
 
+    for name in ("2.4.1", "2.9.1"):
+        exp = experiments.get(name)
+        fused, _ = timed(lambda: train(exp, range(60)), repeats=2)
+        eager, _ = timed(lambda: train(exp, range(60), engine="eager"))
+        results[f"lever fused step {name} (speed-up)"] = eager / fused
+        print(f"   lever: fused step, {name}      {eager / fused:5.2f}x  ({fused:.2f} s against {eager:.2f} s eager; "
+              "rounds differently)")
+    big, _ = timed(lambda: train(EXPERIMENT, range(1500)))
+    results["train1500 2.4.1 ms per seed"] = big / 1500 * 1000
+    print(f"   per seed at 1 500 seeds: {big / 1500 * 1000:5.1f} ms   (target <= {TARGET_MS_PER_SEED_1500:g} ms; {big:.1f} s)")
+
     one = dict(workers=1, threads=1)
-    flushed, _ = timed(lambda: train(EXPERIMENT, range(60), **one))
+    flushed, _ = timed(lambda: train(EXPERIMENT, range(60), **one), repeats=2)
     with swapped("flush_denormals", contextlib.nullcontext):
         exact, _ = timed(lambda: train(EXPERIMENT, range(60), **one))
+    baseline = sca.fused.library("SCA_BASELINE")
+    library, sca.fused.library = sca.fused.library, lambda *defines: baseline
+    try:
+        narrow, _ = timed(lambda: train(EXPERIMENT, range(60), **one))
+    finally:
+        sca.fused.library = library
+    eager, _ = timed(lambda: train(EXPERIMENT, range(60), engine="eager", **one))
     with swapped("SeedAdam", PerParameterAdam):
-        per_param, _ = timed(lambda: train(EXPERIMENT, range(60), **one))
+        per_param, _ = timed(lambda: train(EXPERIMENT, range(60), engine="eager", **one))
     sep_now, sep_new = separation_backward_ratio()
-    results |= {"lever subnormals flushed (speed-up)": exact / flushed, "lever flat Adam (speed-up)": per_param / flushed,
-                "lever separation backward rewritten (speed-up of that backward, rejected)": sep_now / sep_new}
-    print(f"   1 process x 1 thread, 60 seeds: {flushed:.2f} s as built")
+    results |= {"lever subnormals flushed (speed-up)": exact / flushed, "lever AVX2 build (speed-up)": narrow / flushed,
+                "lever flat Adam, eager (speed-up)": per_param / eager,
+                "lever separation backward rewritten, eager (speed-up of that backward, rejected)": sep_now / sep_new}
+    print(f"   1 process x 1 thread, 60 seeds: {flushed:.2f} s as built, {eager:.2f} s eager")
     print(f"   lever: subnormals flushed      {exact / flushed:5.2f}x  ({exact:.2f} s without; same bits)")
-    print(f"   lever: Adam on one flat buffer {per_param / flushed:5.2f}x  ({per_param:.2f} s per parameter; same bits)")
+    print(f"   lever: AVX2 build              {narrow / flushed:5.2f}x  ({narrow:.2f} s for any x86-64; same bits)")
+    print(f"   lever: eager, Adam on one flat buffer {per_param / eager:5.2f}x  ({per_param:.2f} s per parameter; same bits)")
     print(f"   lever: separation backward as one product: {sep_now / sep_new:4.2f}x on that backward alone "
           f"({sep_now * 1e6:.0f} vs {sep_new * 1e6:.0f} us, 30 seeds); rejected: it changes rounding")
