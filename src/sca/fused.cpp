@@ -7,7 +7,8 @@
 // (fused.py) documents the memory layout and tests every gradient against autograd.
 //
 // Built with -ffp-contract=off and without -ffast-math: every operation is a single IEEE-rounded
-// one, so the vectorised and scalar code paths give the same bits. Sums over the batch use eight
+// one, so the vectorised and scalar code paths give the same bits, and so do builds for any vector
+// width (fused.py builds with -mavx2 where the processor has it; tests/test_fused.py compares). Sums over the batch use eight
 // explicit partial sums, so their order is fixed whatever the compiler vectorises.
 
 #include <cmath>
@@ -480,12 +481,6 @@ LOSS_GRAD(sca_loss_grad_f64, double)
 // n_steps training steps of S seeds, each seed on its own for the whole segment. params, m, v:
 // [S, P]; x [n, S, B, 3]; labels [n, S, L, B]; w [n, R]; lr [n]; records [n, S, 2 + R]. t0: Adam
 // steps taken before. Adam is torch.optim.Adam's formula as optim.SeedAdam writes it.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SCA_BASELINE)
-// Compiled twice, for AVX2 and for any x86-64, and chosen when the library loads (1.4x faster with
-// AVX2). Without contraction into fused multiply-adds both give the same bits (tests/test_fused.py
-// builds with SCA_BASELINE defined, for any x86-64 only, and compares).
-__attribute__((target_clones("avx2", "default"), flatten))
-#endif
 int sca_train(int S, int B, int K, int H, int depth, int normalize, int sigmoid, int L, int R,
               const int* regs, const double* dirs, int n_steps, int t0, float* params, float* m, float* v,
               const float* x, const float* labels, const float* w, const double* lr, float* records) {

