@@ -27,17 +27,12 @@ class Draws:
 
 
 class RandomStream(Protocol):
-    engine: str  # the arithmetic its runs train with: "fused" or "eager" (see train.ENGINES)
-
     def draws(self, seed: int, shapes: Sequence[tuple[int, int]], steps: int, batch: int,
               n_samples: int, n_labels: int, weights: torch.Tensor | None) -> Draws: ...
 
 
 class TorchStream:
-    """Our own stream: one torch CPU generator per seed, drawn in a fixed order (weights, indices, labels).
-    Its runs train with the fused step (fused.cpp)."""
-
-    engine = "fused"
+    """Our own stream: one torch CPU generator per seed, drawn in a fixed order (weights, indices, labels)."""
 
     def draws(self, seed, shapes, steps, batch, n_samples, n_labels, weights=None) -> Draws:
         g = torch.Generator().manual_seed(int(seed))
@@ -67,10 +62,6 @@ class PublishedStream:
     """
 
     WORKERS = 4
-    # Its runs train with eager PyTorch, the original's arithmetic, so that they equal the original's
-    # runs seed by seed; the fused step rounds differently, and over 1 500 steps the 5-D models turn a
-    # last-bit difference into a different model.
-    engine = "eager"
 
     def draws(self, seed, shapes, steps, batch, n_samples, n_labels, weights=None) -> Draws:
         if weights is not None or n_samples % batch:
