@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from sca import claims, experiments, results, rules
+from sca import claims, experiments, results, rules, sweep
 from sca.interventions import BezierMapper, Falloff, LinearMapper, Repulsion, Suppression
 
 N_CLAIMS = 382  # distinct measurements in the registry: a change in coverage changes this on purpose
@@ -40,18 +40,17 @@ KNOWN_GAPS = {
     # Black printed as 0.00 in C.5.1: the selected model moves it by 0.004; our median seed by more than 0.005.
     "2.5.1/suppression/dmse:black": ("marginal", "seeds_median", 0.005, inf),
     "2.5.1/ablated/dmse:black": ("marginal", "seeds_median", 0.005, inf),
-    # Spreads: 2.9.1's validation terms (its notebook has a heavier tail in val_recon, ours a heavier one in
-    # val_anchor), 2.10.1's score.
+    # Spreads of the 5-D sweeps: 2.9.1's validation terms (its notebook has a heavier tail in val_recon, ours a
+    # heavier one in val_anti-anchor), 2.10.1's score (ours spreads wider).
     "2.9.1/runs/val_recon/std": ("not reproduced", "p_value", 0, 0.01),
-    "2.10.1/runs/score/std": ("not reproduced", "p_value", 0.005, 0.02),
-    "2.9.1/runs/val_anchor/std": ("not reproduced", "p_value", 0, 0.01),
-    "2.10.1/runs/val_recon/std": ("not reproduced", "p_value", 0, 0.01),
+    "2.9.1/runs/val_anti-anchor/std": ("not reproduced", "p_value", 0, 0.01),
+    "2.10.1/runs/score/std": ("marginal", "p_value", 0.01, 0.05),
+    "2.9.1/runs/val_anchor/std": ("marginal", "p_value", 0.01, 0.05),
     # Hue removal: yellow and cyan brighten on most seeds but not on our selected model.
     "2.7.1/ablated/dL:yellow": ("marginal", "seeds_median", 2.3, inf),
     "2.7.1/ablated/dL:cyan": ("marginal", "seeds_median", 2.3, inf),
-    # The old notebooks' one seed: its maxima under interventions sit in the low tail of our seeds.
-    "2.4/suppression/max_mse": ("not reproduced", "percentile", 0, 5),
-    "2.7/ablated/max_mse": ("not reproduced", "percentile", 0, 5),
+    # The old notebooks' one seed: its maximum under suppression sits in the low tail of our seeds.
+    "2.4/suppression/max_mse": ("marginal", "percentile", 0, 5),
     # Perceptually, deleting hue does shift the greys.
     "2.7/ablated/dde:gray": ("not reproduced", "seeds_median", 2.3, inf),
     # The road: what the notebooks concluded from one seed each, over ours.
@@ -63,23 +62,32 @@ KNOWN_GAPS = {
     "2.10 vs 2.9/ablated dmse:red": ("not reproduced", "effect", 1, inf),  # removes red more fully, not less
     "2.4 vs 2.3/baseline median_mse": ("not reproduced", "effect", 0.5, 1.1),  # no worse
     "2.6/ablated dmse:cyan vs ablated dmse:red": ("marginal", "effect", -0.05, 0.05),  # about as much, on most seeds
-    "2.7/ablated dmse:gray vs ablated dmse:lime": ("marginal", "effect", 0, 0.1),  # on most seeds; on some hue survives
 }
 
 # Verdicts within a hair of a threshold on our stream: the test accepts the neighbouring verdict too.
 NEAR = {
     "2.5.1/ablated/dmse:green", "2.5.1/ablated/dmse:teal", "2.7.1/suppression/dmse:yellow", "2.5.1/baseline/mse:yellow",
     "2.5.1/baseline/mse:azure", "2.5.1/baseline/mse:pink", "2.7.1/baseline/mse:yellow", "2.5.1/ablated/r2",
-    "2.7.1/runs/score/std", "2.7.1/runs/labels_vibrant/std", "2.9.1/runs/val_anti-anchor/std", "2.10.1/runs/score/std",
-    "2.3/baseline/max_mse", "2.4/repulsion/max_mse", "2.6/ablated/max_mse", "2.9/ablated/max_mse", "2.10/ablated/max_mse",
-    "2.4 vs 2.3/baseline median_mse", "2.9.1/baseline/mse:yellow", "2.3 vs 2.2/baseline max_mse", "2.5 vs 2.4/suppression r2",
+    "2.7.1/runs/score/std", "2.7.1/runs/labels_vibrant/std", "2.4/suppression/max_mse", "2.7/ablated/max_mse",
+    "2.10/ablated/max_mse", "2.4 vs 2.3/suppression r2", "2.6/ablated dmse:cyan vs ablated dmse:red",
 }
 
 
 @pytest.fixture(scope="module")
 def card():
-    """Every claim judged on the runs the book shows (trained here if the cache does not hold them)."""
+    """Every claim judged on the runs the book shows (trained here, on every core, if the cache does not hold them)."""
+    results.prefetch(("ours",))
     return claims.scorecard(results.load_all())
+
+
+def test_prefetched_runs_load_from_the_cache_without_training(card, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(sweep, "train", no_training)
+    results.load.cache_clear()
+    assert results.load("2.3").selected_seed == results.SHOWN_OLD_SEED
+    assert results.load("2.9.1").train.seeds == list(experiments.get("2.9.1").seeds)
 
 
 # --- the registry -----------------------------------------------------------------------------------------

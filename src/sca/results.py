@@ -9,13 +9,16 @@ draw like theirs (our stream differs, so not the same draw), and place their pri
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from functools import lru_cache
+from typing import Sequence
 
 from . import experiments
 from .stream import get_stream
 from .sweep import RunResult, run
 from .train import CollapseWarning
+from .workers import map_in_workers, seed_chunks, usable_cores
 
 OLD_SEEDS = experiments.SIXTY  # as many as a sweep, so every percentile resolves to 1/60
 SHOWN_OLD_SEED = 0
@@ -44,7 +47,33 @@ def load(name: str, stream: str = "ours") -> RunResult:
     return run(exp, stream=get_stream(stream))
 
 
-def load_all(stream: str = "ours") -> dict[str, RunResult]:
+def names(stream: str = "ours") -> tuple[str, ...]:
     """Every experiment the claims judge: the sweeps with `stream`, and (with our stream) the old experiments."""
-    names = experiments.SWEEPS + (experiments.OLD if stream == "ours" else ())
-    return {name: load(name, stream) for name in names}
+    return experiments.SWEEPS + (experiments.OLD if stream == "ours" else ())
+
+
+def load_all(stream: str = "ours") -> dict[str, RunResult]:
+    return {name: load(name, stream) for name in names(stream)}
+
+
+def prefetch(streams: Sequence[str] = ("ours", "published")) -> None:
+    """Train and evaluate into the cache every run `load` gives for these streams, one process per usable core,
+    each with one worker (a seed's result does not depend on the split): an evaluation's single-threaded parts
+    then keep every core busy too, where loading one run after another leaves one idle. The old experiments
+    (the dearest: their seeds are evaluated on the 86,400-colour loss grid) are dealt out first."""
+    runs = [(name, stream) for stream in streams for name in names(stream)]
+    runs.sort(key=lambda r: r[0] not in experiments.OLD)
+    chunks = seed_chunks(len(runs), usable_cores())
+    if len(chunks) == 1:
+        for run_ in runs:
+            load(*run_)
+        return
+    shares = [runs[i::len(chunks)] for i in range(len(chunks))]
+    map_in_workers(_load_each, [(share,) for share in shares],
+                   what=[f"the runs {', '.join(f'{n} ({s})' for n, s in share)}" for share in shares])
+
+
+def _load_each(runs: list[tuple[str, str]]) -> None:
+    os.environ["SCA_WORKERS"] = "1"  # this process is one of the workers already
+    for name, stream in runs:
+        load(name, stream)
