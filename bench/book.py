@@ -22,7 +22,7 @@ from pathlib import Path
 from timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_COLD_S, TARGET_WARM_S, TARGET_STACKED_S = 180.0, 30.0, 0.5
+TARGET_COLD_S, TARGET_WARM_S, TARGET_STACKED_S = 180.0, 40.0, 0.5
 
 
 def render(cache: str, fresh: bool, *flags: str) -> float:

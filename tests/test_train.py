@@ -34,6 +34,17 @@ def test_a_seed_gives_the_same_bits_alone_in_any_batch_worker_split_and_thread_c
         torch.set_num_threads(before)
 
 
+def test_a_process_trains_its_seeds_a_chunk_at_a_time_with_the_same_bits(short_experiment, monkeypatch):
+    import importlib
+
+    whole = train(short_experiment, list(range(7)), workers=1)
+    monkeypatch.setattr(importlib.import_module("sca.train"), "CHUNK", 3)
+    chunked = train(short_experiment, list(range(7)), workers=1)
+    assert chunked.seeds == whole.seeds and chunked.val_steps == whole.val_steps
+    for i in range(7):
+        _same_bits(whole, i, chunked, i)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("experiment", ["short_experiment", "short_5d_experiment"])
 def test_flushing_subnormals_changes_no_bit(experiment, engine, request, monkeypatch):

@@ -135,10 +135,6 @@ def spec(model: ModelConfig, regularizers: Sequence[Regularizer], label_names: S
     return Spec(model, regs, dirs, len(label_names))
 
 
-def n_params(model: ModelConfig) -> int:
-    return sum(o * i + o for o, i in model.layer_shapes())
-
-
 class Flat:
     """S seeds' parameters as one [S, P] buffer (see the module's docstring), with Adam's moments."""
 

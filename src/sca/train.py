@@ -1,8 +1,10 @@
 """A plain training loop over S seeds at once.
 
-Each step: gather each seed's batch, draw its labels, run the batched model, and add up
-recon + Σ weight(step)·term per seed. The seeds' losses are summed (not averaged), so each seed's
-gradient — and Adam's update, which is elementwise — is exactly what it would be trained alone.
+Every random draw is made up front; then the seeds train in segments between validations, with the fused
+step (fused.cpp: forward, loss, backward and Adam of each seed in its own C++ loop) or, as its reference, with
+eager PyTorch: the batched model adds up recon + Σ weight(step)·term per seed, and the seeds' losses are summed
+(not averaged), so each seed's gradient — and Adam's update, which is elementwise — is exactly what it would be
+trained alone.
 """
 
 from __future__ import annotations
@@ -226,10 +228,14 @@ def merge(parts: Sequence[TrainResult]) -> TrainResult:
     )
 
 
+CHUNK = 128  # seeds a process trains at a time: their pre-drawn batches stay small (a seed does not notice)
+
+
 def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, engine: str, progress: bool = False) -> TrainResult:
     _keep_freed_memory()
     with flush_denormals():
-        return _train_loop(experiment, seeds, stream, engine, progress)
+        parts = [_train_loop(experiment, seeds[i:i + CHUNK], stream, engine, progress) for i in range(0, len(seeds), CHUNK)]
+    return parts[0] if len(parts) == 1 else merge(parts)
 
 
 def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream, engine: str, progress: bool) -> TrainResult:
