@@ -3,7 +3,7 @@
 Eager PyTorch spends most of a step dispatching ~200 small operations; the fused step does the same
 arithmetic (forward, loss, backward, Adam) in one C++ loop per seed, which keeps that seed's weights and
 [B, B] similarities in cache for a whole stretch of steps. It is plain C++ with no PyTorch headers,
-compiled on first use with the system's g++ (seconds) into the cache folder and called through ctypes.
+compiled on first use with the system's g++ (seconds) into the user's cache folder (`build_dir`) and called through ctypes.
 
 Memory layout: a seed's parameters are contiguous, layer by layer in `ModelConfig.layer_shapes()` order,
 weight [out, in] row-major then bias [out]; `Flat` holds them for S seeds as [S, P] and gives the model
