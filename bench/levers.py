@@ -121,13 +121,13 @@ class PerParameterAdam:
 
 
 @contextlib.contextmanager
-def swapped(name: str, value):
-    original = getattr(TRAIN, name)
-    setattr(TRAIN, name, value)
+def swapped(name: str, value, module=TRAIN):
+    original = getattr(module, name)
+    setattr(module, name, value)
     try:
         yield
     finally:
-        setattr(TRAIN, name, original)
+        setattr(module, name, original)
 
 
 def _separation_backward_rewritten(e: torch.Tensor, slope: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
@@ -189,11 +189,8 @@ def levers_section(results: dict) -> None:
     with swapped("flush_denormals", contextlib.nullcontext):
         exact, _ = timed(lambda: train(EXPERIMENT, range(60), **one))
     baseline = sca.fused.library(())
-    library, sca.fused.library = sca.fused.library, lambda vector=None: baseline
-    try:
+    with swapped("library", lambda vector=None: baseline, sca.fused):
         narrow, _ = timed(lambda: train(EXPERIMENT, range(60), **one))
-    finally:
-        sca.fused.library = library
     eager, _ = timed(lambda: train(EXPERIMENT, range(60), engine="eager", **one))
     with swapped("SeedAdam", PerParameterAdam):
         per_param, _ = timed(lambda: train(EXPERIMENT, range(60), engine="eager", **one))

@@ -9,7 +9,7 @@ from sca.data import training_data
 from sca.model import ColorAutoencoder
 from sca.optim import SeedAdam
 from sca.stream import TorchStream
-from sca.train import _latent
+from sca.train import step_loss
 
 SEEDS = 3
 
@@ -30,29 +30,15 @@ def _inputs(experiment, dtype, seed=0):
 
 
 def _eager(experiment, params, x, labels, weights, names):
-    """records [S, 2 + R] and the gradient [S, P] by autograd, through the model and regularizers."""
+    """records [S, 2 + R] and the gradient [S, P] by autograd, through the eager engine's step loss."""
     params = [p.clone().requires_grad_() for p in params]
     model = ColorAutoencoder(experiment.model, params).train()
-    out = model(x)
-    recon = (out.recon - x).pow(2).mean(dim=(1, 2))
-    loss, terms = recon, []
     step_labels = {name: labels[:, i] for i, name in enumerate(names)}
-    for r, w in zip(experiment.regularizers, weights.tolist()):
-        if w == 0:
-            terms.append(torch.zeros_like(recon))
-            continue
-        z, unit = _latent(out, r, experiment.model.normalize)
-        term = r.term(z, step_labels, unit)
-        terms.append(term)
-        loss = loss + w * term
+    loss, records = step_loss(model, x, experiment.regularizers, step_labels, weights.tolist())
     loss.sum().backward()
-    grads = torch.cat([p.grad.reshape(SEEDS, -1) for p in model.parameters()], dim=1)
     # the fused layout: per layer weight then bias (the model lists all weights, then all biases)
-    n = len(model.weights)
     order = [t for pair in zip(model.weights, model.biases) for t in pair]
-    grads = torch.cat([t.grad.reshape(SEEDS, -1) for t in order], dim=1)
-    records = torch.stack([loss, recon, *terms], dim=1).detach()
-    return records, grads
+    return records, torch.cat([t.grad.reshape(SEEDS, -1) for t in order], dim=1)
 
 
 def _fused(experiment, params, x, labels, weights, names):
@@ -77,6 +63,21 @@ def test_the_fused_gradient_is_autograds_in_float64(name):
 def _relative(got, want):
     """Per seed: ‖got - want‖ / ‖want‖."""
     return ((got - want).norm(dim=-1) / want.norm(dim=-1)).max().item()
+
+
+def test_the_fused_adam_is_seed_adams_formula():
+    """One fused step moves the parameters as SeedAdam does with the step's own gradient."""
+    experiment = experiments.get("2.4.1")
+    params, x, labels, weights, names = _inputs(experiment, torch.float32)
+    spec = fused.spec(experiment.model, experiment.regularizers, names)
+    flat = fused.Flat(params)
+    _, grads = fused.loss_grad(spec, flat.params.clone(), x, labels, weights)
+    want = torch.nn.Parameter(flat.params.clone())
+    want.grad = grads
+    SeedAdam([want]).step(0.01)
+    fused.train_steps(spec, flat, x[None], labels[None], weights[None], np.array([0.01]))
+    torch.testing.assert_close(flat.params, want.detach(), rtol=1e-6, atol=1e-9)
+    assert flat.t == 1
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -3,7 +3,8 @@
 Eager PyTorch spends most of a step dispatching ~200 small operations; the fused step does the same
 arithmetic (forward, loss, backward, Adam) in one C++ loop per seed, which keeps that seed's weights and
 [B, B] similarities in cache for a whole stretch of steps. It is plain C++ with no PyTorch headers,
-compiled on first use with the system's g++ (seconds) into the user's cache folder (`build_dir`) and called through ctypes.
+compiled on first use with the system's g++ (seconds) into the user's cache folder (`build_dir`) and
+called through ctypes.
 
 Memory layout: a seed's parameters are contiguous, layer by layer in `ModelConfig.layer_shapes()` order,
 weight [out, in] row-major then bias [out]; `Flat` holds them for S seeds as [S, P] and gives the model
@@ -113,6 +114,8 @@ class Spec:
 def spec(model: ModelConfig, regularizers: Sequence[Regularizer], label_names: Sequence[str]) -> Spec:
     """Describe the model and regularizers; raise where the fused step cannot compute a regularizer."""
     k = model.latent
+    if k > 31 or len(label_names) > 31:
+        raise ValueError("the fused step handles at most 31 latent dims and 31 labels")
     regs = np.zeros((len(regularizers), 8), dtype=np.int32)
     dirs = np.zeros((len(regularizers), k), dtype=np.float64)
     for row, r in zip(regs, regularizers):
@@ -123,8 +126,6 @@ def spec(model: ModelConfig, regularizers: Sequence[Regularizer], label_names: S
         missing = [name for name in r.labels if name not in label_names]
         if missing:
             raise KeyError(f"regularizer {r.name!r} needs labels {missing}, but the data provides {list(label_names)}")
-        if k > 31 or len(label_names) > 31:
-            raise ValueError("the fused step handles at most 31 latent dims and 31 labels")
         unit = r.layer == "post" and model.normalize
         penalised = [d for d in range(k) if (d in r.dims) == r.invert] if r.kind == "subspace" else []
         row[:] = [KIND_CODE[r.kind], r.layer == "post", unit, sum(1 << label_names.index(n) for n in r.labels),

@@ -63,12 +63,12 @@ def prefetch(streams: Sequence[str] = ("ours", "published")) -> None:
     (the dearest: their seeds are evaluated on the 86,400-colour loss grid) are dealt out first."""
     runs = [(name, stream) for stream in streams for name in names(stream)]
     runs.sort(key=lambda r: r[0] not in experiments.OLD)
-    chunks = seed_chunks(len(runs), usable_cores())
-    if len(chunks) == 1:
+    processes = len(seed_chunks(len(runs), usable_cores()))  # 1 where processes cannot fork
+    if processes == 1:
         for run_ in runs:
             load(*run_)
         return
-    shares = [runs[i::len(chunks)] for i in range(len(chunks))]
+    shares = [runs[i::processes] for i in range(processes)]
     map_in_workers(_load_each, [(share,) for share in shares],
                    what=[f"the runs {', '.join(f'{n} ({s})' for n, s in share)}" for share in shares])
 

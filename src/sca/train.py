@@ -368,22 +368,29 @@ def _eager_steps(model: ColorAutoencoder, opt: SeedAdam, regs: Sequence[Regulari
     records = torch.zeros(len(inputs), model.n_seeds, 2 + len(regs))
     for t, x in enumerate(inputs):
         step_labels = {name: labels[i, t] for i, name in enumerate(names)}
-        out = model(x)
-        recon = (out.recon - x).pow(2).mean(dim=(1, 2))
-        loss = recon
-        for i, r in enumerate(regs):
-            w = float(weights[t, i])
-            if w == 0:
-                continue
-            z, unit = _latent(out, r, model.config.normalize)
-            term = r.term(z, step_labels, unit)
-            records[t, :, 2 + i] = term.detach()
-            loss = loss + w * term
-        records[t, :, 0], records[t, :, 1] = loss.detach(), recon.detach()
+        loss, records[t] = step_loss(model, x, regs, step_labels, weights[t].tolist())
         opt.zero_grad()
         loss.sum().backward()
         opt.step(float(lr[t]))
     return records
+
+
+def step_loss(model: ColorAutoencoder, x: torch.Tensor, regs: Sequence[Regularizer], labels: dict[str, torch.Tensor],
+              weights: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """One eager step's loss per seed [S], recon + Σ weight·term (a term whose weight is 0 is not computed),
+    and its records [S, 2 + R]: loss, recon and each term (0 where not computed)."""
+    out = model(x)
+    recon = (out.recon - x).pow(2).mean(dim=(1, 2))
+    loss, terms = recon, []
+    for r, w in zip(regs, weights):
+        if w == 0:
+            terms.append(torch.zeros_like(recon))
+            continue
+        z, unit = _latent(out, r, model.config.normalize)
+        term = r.term(z, labels, unit)
+        terms.append(term.detach())
+        loss = loss + w * term
+    return loss, torch.stack([loss.detach(), recon.detach(), *terms], dim=1)
 
 
 def _check_finite(name: str, seeds: list[int], records: torch.Tensor, regs: Sequence[Regularizer]) -> None:
