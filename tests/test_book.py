@@ -161,7 +161,7 @@ def render_with_chapter(tmp_path, name: str, cell: str) -> subprocess.CompletedP
 
 
 def test_pages_sharing_a_kernel_start_from_an_empty_namespace(tmp_path):
-    """One kernel executes both chapters after the landing page (one job); the second sees nothing the first defined.
+    """One kernel executes all three pages (one lane); the second chapter sees nothing the first defined.
     (It fails if render.py stops resetting the namespace.)"""
     pages = []
     for name, code in (("landing.qmd", "pass"), ("first.qmd", "leak = 1"),
@@ -172,7 +172,7 @@ def test_pages_sharing_a_kernel_start_from_an_empty_namespace(tmp_path):
     cfg = tmp_path / "_quarto.yml"
     cfg.write_text(yaml.safe_dump(config))
     done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--jobs", "1", "--fresh",
-                           "--reuse-kernels", "--out", str(tmp_path / "book")], cwd=ROOT,
+                           "--out", str(tmp_path / "book")], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
 

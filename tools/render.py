@@ -4,8 +4,9 @@
 2. Execute each chapter: jupytext reads the .qmd as R Markdown (keeping `#|` cell options), nbclient runs it
    from the project root. Executed notebooks are frozen in `_freeze/`, keyed by the chapter's text and the
    package's source, so an unchanged book is not re-run (Quarto's `freeze: auto`). The landing page runs
-   first (it computes every sweep the chapters read from the cache); the chapters then run side by side,
-   one kernel per usable core (`--jobs`).
+   first (it computes every run the chapters read into the cache); the chapters then run side by side on one
+   lane per usable core (`--jobs`), each lane reusing one kernel whose namespace it clears for every page
+   (`--kernel-per-page` starts a kernel for each page instead, as Quarto does).
 3. Turn each notebook into pandoc Markdown: cell options decide what shows (`include`, `echo`, folded code);
    outputs become figures and tables numbered per chapter (`#| label: fig-…` / `tbl-…` with their captions);
    `@fig-…` and `@tbl-…` become links.
@@ -17,18 +18,17 @@ A chapter whose cell raises fails the build, naming the chapter and the cell.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import hashlib
 import html
 import json
-import multiprocessing
-import multiprocessing.util
 import re
 import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -107,57 +107,74 @@ def rel(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-_KERNEL = None
-
-
-def shared_kernel():
-    """This process's kernel, started on first use and reused by every page it executes: a page costs its own
+class Lane:
+    """One chapter at a time, in order of arrival: executes a page's notebook in a kernel of its own (as Quarto does)
+    or, with `share`, in one kernel it starts once and reuses for every page it executes: a page then costs its own
     cells, not a kernel start and the imports. Each page starts from an empty namespace (`%reset -f`, run as its
-    first cell); imported modules and the package's caches of loaded runs carry over, which changes no output."""
-    global _KERNEL
-    if _KERNEL is None or not _KERNEL.is_alive():
-        from jupyter_client.manager import KernelManager
+    first cell); imported modules and the package's caches of loaded runs carry over, which changes no output.
+    Lanes run side by side in this process's event loop (no fork: a forked copy of a process that has run a kernel
+    client shares its event loop's file descriptors with the parent)."""
 
-        _KERNEL = KernelManager(kernel_name="python3")
-        _KERNEL.start_kernel(cwd=str(ROOT))
-        multiprocessing.util.Finalize(_KERNEL, _KERNEL.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
-    return _KERNEL
+    def __init__(self, share: bool):
+        self.share = share
+        self.km = self.kc = None
 
+    async def kernel(self):
+        if self.km is None or not await self.km.is_alive():
+            from jupyter_client.manager import AsyncKernelManager
 
-def execute(page: Page, fresh: bool = False, timeout: int = 1200, share: bool = False) -> nbformat.NotebookNode:
-    text = page.source.read_text()
-    frozen = FREEZE / f"{page.slug}-{source_key(text)}.ipynb"
-    if frozen.exists() and not fresh:
-        nb = nbformat.read(frozen, as_version=4)
-        if all((ROOT / path).exists() for path in images(nb)):  # figures the cells wrote to disk are still there
-            return nb
-    nb = jupytext.reads(text, fmt="Rmd")
-    for i, cell in enumerate(nb.cells):  # options read before any long work, naming the chapter and cell
-        if cell.cell_type == "code":
-            cell_options(cell, f"{rel(page.source)}, cell {i}")
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    if share:  # a clean namespace in the reused kernel; removed again before the notebook is frozen
-        nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"sca_reset": True}))
-    started = time.perf_counter()
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", km=shared_kernel() if share else None,
-                       resources={"metadata": {"path": str(ROOT)}}).execute()
-    except CellExecutionError as e:
-        error = e
-    else:
-        error = None
-    finally:
-        nb.cells = [c for c in nb.cells if not c.metadata.get("sca_reset")]
-    if error is not None:
-        failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
-        label = cell_options(nb.cells[failed]).get("label", "") if failed is not None else ""
-        raise BuildError(f"{rel(page.source)}: cell {failed} {label!s} raised:\n{error}") from None
-    print(f"  executed {rel(page.source)} in {time.perf_counter() - started:.0f} s", flush=True)
-    FREEZE.mkdir(exist_ok=True)
-    for old in FREEZE.glob(f"{page.slug}-*.ipynb"):
-        old.unlink()
-    nbformat.write(nb, frozen)
-    return nb
+            await self.close()
+            self.km = AsyncKernelManager(kernel_name="python3")
+            await self.km.start_kernel(cwd=str(ROOT))
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            await self.kc.wait_for_ready(timeout=120)
+        return self.km, self.kc
+
+    async def close(self) -> None:
+        if self.km is not None:
+            self.kc.stop_channels()
+            await self.km.shutdown_kernel(now=True)
+            self.km = self.kc = None
+
+    async def execute(self, page: Page, fresh: bool = False, timeout: int = 1200) -> nbformat.NotebookNode:
+        text = page.source.read_text()
+        frozen = FREEZE / f"{page.slug}-{source_key(text)}.ipynb"
+        if frozen.exists() and not fresh:
+            nb = nbformat.read(frozen, as_version=4)
+            if all((ROOT / path).exists() for path in images(nb)):  # figures the cells wrote to disk are still there
+                return nb
+        nb = jupytext.reads(text, fmt="Rmd")
+        for i, cell in enumerate(nb.cells):  # options read before any long work, naming the chapter and cell
+            if cell.cell_type == "code":
+                cell_options(cell, f"{rel(page.source)}, cell {i}")
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        km = kc = None
+        if self.share:  # a clean namespace in the reused kernel; removed again before the notebook is frozen
+            nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"sca_reset": True}))
+            km, kc = await self.kernel()
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", km=km,  # a kernel given is not shut down
+                                resources={"metadata": {"path": str(ROOT)}})
+        client.kc = kc
+        started = time.perf_counter()
+        try:
+            await client.async_execute()
+        except CellExecutionError as e:
+            error = e
+        else:
+            error = None
+        finally:
+            nb.cells = [c for c in nb.cells if not c.metadata.get("sca_reset")]
+        if error is not None:
+            failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+            label = cell_options(nb.cells[failed]).get("label", "") if failed is not None else ""
+            raise BuildError(f"{rel(page.source)}: cell {failed} {label!s} raised:\n{error}") from None
+        print(f"  executed {rel(page.source)} in {time.perf_counter() - started:.0f} s", flush=True)
+        FREEZE.mkdir(exist_ok=True)
+        for old in FREEZE.glob(f"{page.slug}-*.ipynb"):
+            old.unlink()
+        nbformat.write(nb, frozen)
+        return nb
 
 
 def images(nb) -> list[str]:
@@ -166,16 +183,32 @@ def images(nb) -> list[str]:
             for m in MD_FIGURE.finditer(output.get("data", {}).get("text/markdown", ""))]
 
 
-def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = False) -> list[nbformat.NotebookNode]:
-    """Every page's executed notebook, in order: the first page alone, then the rest `jobs` at a time; with `share`,
-    each worker process reuses one kernel for the pages it executes. (Not the default: in a cold render, where
-    the chapters train, a reused kernel once failed to answer within nbclient's 60 s start-up wait.)"""
-    first = [execute(pages[0], fresh)]
-    if jobs <= 1:
-        return first + [execute(page, fresh, share=share) for page in pages[1:]]
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        return first + list(pool.map(execute, pages[1:], [fresh] * (len(pages) - 1), [1200] * (len(pages) - 1),
-                                     [share] * (len(pages) - 1)))
+def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = True) -> list[nbformat.NotebookNode]:
+    """Every page's executed notebook, in order: the first page alone (the landing page trains and evaluates every
+    run the chapters read), then the rest on `jobs` lanes side by side."""
+    return asyncio.run(_execute_all(pages, fresh, jobs, share))
+
+
+async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool) -> list[nbformat.NotebookNode]:
+    lanes = [Lane(share) for _ in range(max(1, jobs))]
+    waiting, done = list(pages[1:]), {}
+
+    async def work(lane: Lane) -> None:
+        while waiting:
+            page = waiting.pop(0)
+            done[page.slug] = await lane.execute(page, fresh)
+
+    try:
+        first = await lanes[0].execute(pages[0], fresh)
+        async with asyncio.TaskGroup() as group:
+            for lane in lanes:
+                group.create_task(work(lane))
+    except* BuildError as errors:  # the first chapter that failed; the other lanes were cancelled
+        raise errors.exceptions[0] from None
+    finally:
+        for lane in lanes:
+            await lane.close()
+    return [first] + [done[page.slug] for page in pages[1:]]
 
 
 def default_jobs() -> int:
@@ -395,13 +428,15 @@ def sidebar(pages: list[Page], current: Page, title: str, downloads: dict[str, s
     return "\n".join(items + ["</ul>"])
 
 
-def write_html(pages: list[Page], config: dict, pdf: bool = True) -> None:
+def write_html(pages: list[Page], config: dict, pool: ThreadPoolExecutor, pdf: bool = True) -> None:
+    """One HTML page per chapter, pandoc running in `pool`'s threads; then the search index."""
     title = config["book"]["title"]
     # Quarto's `book: downloads: [pdf]`: a link to the PDF on every page
     downloads = {"PDF": f"{config['book'].get('output-file', 'book')}.pdf"} if pdf and "pdf" in config["book"].get("downloads", []) else {}
     search = config["book"].get("search", True) is not False  # Quarto's `book: search` (on unless set false)
     shutil.copy(TOOLS / "book.css", OUT / "book.css")
-    for i, page in enumerate(pages):
+
+    def write(i: int, page: Page) -> None:
         nav = {"prev": pages[i - 1] if i else None, "next": pages[i + 1] if i + 1 < len(pages) else None}
         args = ["-f", "markdown", "-t", "html5", "-s", "--mathml", "--section-divs", "--lua-filter", str(TOOLS / "callouts.lua"),
                 "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
@@ -417,6 +452,9 @@ def write_html(pages: list[Page], config: dict, pdf: bool = True) -> None:
         if page.number:
             text = re.sub(r"^# (.+?)\s*$", lambda m: f"# {page.number}&nbsp; {m.group(1)}", text, count=1, flags=re.M)
         run_pandoc(args, text)
+
+    for job in [pool.submit(write, i, page) for i, page in enumerate(pages)]:
+        job.result()
     if search:
         shutil.copy(TOOLS / "search.js", OUT / "search.js")
         index = [entry for page in pages for entry in search_entries(page.html_name, (OUT / page.html_name).read_text())]
@@ -513,9 +551,9 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
     parser.add_argument("--fresh", action="store_true", help="execute every chapter even if a frozen result exists")
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="chapters executed at once (default: usable cores)")
-    parser.add_argument("--reuse-kernels", action="store_true",
-                        help="one kernel per worker, its namespace cleared for each page (faster warm renders; default: a "
-                             "new kernel for every page, as Quarto does)")
+    parser.add_argument("--kernel-per-page", action="store_true",
+                        help="a new kernel for every page, as Quarto does (default: one kernel per lane, its namespace "
+                             "cleared for each page)")
     parser.add_argument("--out", help="output folder (default: the config's project output-dir, _book)")
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text())
@@ -525,15 +563,17 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=args.reuse_kernels)):
+        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page)):
             page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")
-        write_html(html_pages, config, pdf=not args.no_pdf)
-        print(f"  wrote {OUT / 'index.html'} and {len(pages) - 1} chapter pages", flush=True)
-        if not args.no_pdf:
-            resolve_refs(pages, "pdf")
-            print(f"  wrote {write_pdf(pages, config)}", flush=True)
+        resolve_refs(pages, "pdf")
+        with ThreadPoolExecutor(max(2, args.jobs)) as pool:  # the PDF (the longest) beside the HTML pages
+            pdf = None if args.no_pdf else pool.submit(write_pdf, pages, config)
+            write_html(html_pages, config, pool, pdf=not args.no_pdf)
+            print(f"  wrote {OUT / 'index.html'} and {len(pages) - 1} chapter pages", flush=True)
+            if pdf is not None:
+                print(f"  wrote {pdf.result()}", flush=True)
     except BuildError as e:
         print(f"render: {e}", file=sys.stderr)
         return 1

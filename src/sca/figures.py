@@ -75,7 +75,12 @@ def save(fig: Figure, experiment: str, name: str) -> Figure:
     if clash:
         (folder / f"{name}.png").unlink()
         raise OverlappingText(f"figure {experiment}/{name}: overlapping labels " + "; ".join(f"{a!r} and {b!r}" for a, b in clash[:5]))
-    fig.savefig(folder / f"{name}.pdf")
+    engine = fig.get_layout_engine()
+    fig.set_layout_engine("none")  # laid out once: the PNG's layout (in figure fractions) serves the PDF as it is
+    try:
+        fig.savefig(folder / f"{name}.pdf")
+    finally:
+        fig.set_layout_engine(engine)
     return fig
 
 
