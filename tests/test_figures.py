@@ -93,6 +93,42 @@ def test_save_writes_png_and_pdf(small_run, tmp_path, monkeypatch):
     assert {p.name for p in (tmp_path / "2.4.1").iterdir()} == {"error-vs-similarity-suppression.png", "error-vs-similarity-suppression.pdf"}
 
 
+def test_a_figure_is_fingerprinted_by_what_it_shows(small_run):
+    """The same figure built twice has one fingerprint; a changed point, label or colour gives another."""
+    v = small_run.variants["suppression"]
+    assert figures.fingerprint(figures.error_vs_predictor(v)) == figures.fingerprint(figures.error_vs_predictor(v))
+    base = figures.fingerprint(figures.error_vs_predictor(v))
+    for change in (lambda ax: ax.collections[0].set_offsets(ax.collections[0].get_offsets() + 1e-6),
+                   lambda ax: ax.set_xlabel(ax.get_xlabel() + "."), lambda ax: ax.collections[0].set_alpha(0.5)):
+        fig = figures.error_vs_predictor(v)
+        change(fig.axes[0])
+        assert figures.fingerprint(fig) != base
+
+
+def test_a_figure_drawn_before_is_copied_from_the_cache(small_run, tmp_path, monkeypatch):
+    """Saving a figure with the same content again writes the same files without drawing it; a corrupt cache entry
+    is redrawn, with a warning."""
+    from sca.cache import CacheWarning
+
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path / "figures"))
+    monkeypatch.setenv("SCA_CACHE_DIR", str(tmp_path / "cache"))
+    figures.save(figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "e")
+    drawn = {p.name: p.read_bytes() for p in (tmp_path / "figures" / "2.4.1").iterdir()}
+    for p in (tmp_path / "figures" / "2.4.1").iterdir():
+        p.unlink()
+    monkeypatch.setattr(figures, "_draw", lambda *a: pytest.fail("drew a figure the cache holds"))
+    figures.save(figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "e")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "figures" / "2.4.1").iterdir()} == drawn
+    monkeypatch.undo()
+    monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path / "figures"))
+    monkeypatch.setenv("SCA_CACHE_DIR", str(tmp_path / "cache"))
+    entry, = (tmp_path / "cache" / "figures").glob("*.pt")
+    entry.write_bytes(entry.read_bytes()[:-10])
+    with pytest.warns(CacheWarning, match="unusable"):
+        figures.save(figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "e")
+    assert (tmp_path / "figures" / "2.4.1" / "e.png").read_bytes() == drawn["e.png"]
+
+
 def test_out_of_range_dims_raise(small_run):
     with pytest.raises(IndexError, match="out of range"):
         figures.latent_figure(small_run.variants["baseline"], [(1, 0, 7)])

@@ -7,11 +7,16 @@ colour, so a reader sees at once where the two differ.
 
 from __future__ import annotations
 
+import copyreg
 import functools
+import hashlib
+import io
 import os
+import pickle
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import matplotlib
 import matplotlib.style
 import matplotlib.ticker
 from scipy import stats
@@ -21,8 +26,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.path import Path as MplPath
+from matplotlib.transforms import TransformNode
 
 from . import colors, reference
+from .cache import cache_dir, cached
 from .evaluate import power_law_fit, predictor
 from .interventions import Repulsion, Suppression
 from .schedule import Schedule
@@ -67,21 +74,56 @@ def _drawn_ticklabels(axis) -> list:
 def save(fig: Figure, experiment: str, name: str) -> Figure:
     """Write fig as figures/<experiment>/<name>.png (for HTML) and .pdf (vector, for papers: only dense point
     clouds are rasterised inside it, which keeps it small and quick to write); return it. A figure whose labels
-    overlap raises OverlappingText, naming them, and leaves no file."""
+    overlap raises OverlappingText, naming them, and leaves no file.
+
+    Drawing is most of a chapter's time once its runs are cached, so the two files are cached too, under the
+    figure's content (`fingerprint`): a figure that has been drawn before, with the same data, text and style, is
+    copied from the cache instead of drawn again."""
     folder = figures_dir() / experiment
     folder.mkdir(parents=True, exist_ok=True)
+    key = fingerprint(fig)
+    files = cached(cache_dir() / "figures" / f"{experiment}-{name}-{key[:24]}.pt", key, lambda: _draw(fig, folder, name))
+    for suffix, data in files.items():
+        (folder / f"{name}.{suffix}").write_bytes(data)
+    return fig
+
+
+def _draw(fig: Figure, folder: Path, name: str) -> dict[str, bytes]:
+    """Draw fig into <folder>/<name>.png and .pdf (checking its labels first); the two files' bytes."""
     fig.savefig(folder / f"{name}.png")  # drawn: every label's place is known
     clash = overlapping_text(fig)
     if clash:
         (folder / f"{name}.png").unlink()
-        raise OverlappingText(f"figure {experiment}/{name}: overlapping labels " + "; ".join(f"{a!r} and {b!r}" for a, b in clash[:5]))
+        raise OverlappingText(f"figure {folder.name}/{name}: overlapping labels " + "; ".join(f"{a!r} and {b!r}" for a, b in clash[:5]))
     engine = fig.get_layout_engine()
     fig.set_layout_engine("none")  # laid out once: the PNG's layout (in figure fractions) serves the PDF as it is
     try:
         fig.savefig(folder / f"{name}.pdf")
     finally:
         fig.set_layout_engine(engine)
-    return fig
+    return {suffix: (folder / f"{name}.{suffix}").read_bytes() for suffix in ("png", "pdf")}
+
+
+class _ContentPickler(pickle.Pickler):
+    """Pickles a figure for hashing: a transform's `_parents` (back-references keyed by id(), which differ from
+    process to process) is left out; everything drawn (data, text, colours, positions, style) stays in."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, TransformNode):
+            state = obj.__getstate__()
+            state.pop("_parents", None)
+            return copyreg.__newobj__, (type(obj),), state
+        return NotImplemented
+
+
+def fingerprint(fig: Figure) -> str:
+    """SHA-256 of everything that decides how fig looks: its pickled content, matplotlib's version and the rc
+    settings that apply when it is saved. The same figure built twice, in any process, has the same fingerprint."""
+    buf = io.BytesIO()
+    _ContentPickler(buf, protocol=5).dump(fig)
+    saving = sorted((k, str(v)) for k, v in matplotlib.rcParams.items() if k.startswith(("savefig.", "pdf.", "agg.")))
+    buf.write(f"{matplotlib.__version__}{saving}".encode())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
 
 
 def styled(fn):
