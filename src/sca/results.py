@@ -16,7 +16,7 @@ from typing import Sequence
 
 from . import experiments
 from .stream import get_stream
-from .sweep import RunResult, run
+from .sweep import RunResult, is_cached, run
 from .train import CollapseWarning
 from .workers import map_in_workers, seed_chunks, usable_cores
 
@@ -39,12 +39,17 @@ def collapse_told_in_text(fn):
 @collapse_told_in_text
 def load(name: str, stream: str = "ours") -> RunResult:
     """Experiment `name` as the book shows it."""
+    return run(**run_args(name, stream))
+
+
+def run_args(name: str, stream: str = "ours") -> dict:
+    """The arguments of `sweep.run` that give experiment `name` as the book shows it."""
     exp = experiments.get(name)
     if name in experiments.OLD and stream != "ours":
         raise ValueError(f"{name}: the old notebooks' random stream is not rebuilt; only the sweeps {experiments.SWEEPS} take stream={stream!r}")
     if name in experiments.OLD:
-        return run(exp, seeds=OLD_SEEDS, show=SHOWN_OLD_SEED)
-    return run(exp, stream=get_stream(stream))
+        return {"experiment": exp, "seeds": OLD_SEEDS, "show": SHOWN_OLD_SEED}
+    return {"experiment": exp, "stream": get_stream(stream)}
 
 
 def names(stream: str = "ours") -> tuple[str, ...]:
@@ -56,24 +61,39 @@ def load_all(stream: str = "ours") -> dict[str, RunResult]:
     return {name: load(name, stream) for name in names(stream)}
 
 
-def prefetch(streams: Sequence[str] = ("ours", "published")) -> None:
-    """Train and evaluate into the cache every run `load` gives for these streams, one process per usable core,
-    each with one worker (a seed's result does not depend on the split): an evaluation's single-threaded parts
-    then keep every core busy too, where loading one run after another leaves one idle. The old experiments
-    (the dearest: their seeds are evaluated on the 86,400-colour loss grid) are dealt out first."""
-    runs = [(name, stream) for stream in streams for name in names(stream)]
-    runs.sort(key=lambda r: r[0] not in experiments.OLD)
-    processes = len(seed_chunks(len(runs), usable_cores()))  # 1 where processes cannot fork
+def prefetch(streams: Sequence[str] = ("ours", "published"), cells: bool = True) -> list[str]:
+    """Train and evaluate into the cache every run `load` gives for these streams, and with `cells` every cell of
+    the studies beyond the paper; return the names of those that were not cached yet.
+
+    The runs are dealt out one at a time to one single-threaded process per usable core, the dearest first
+    (the most training steps per seed, the old experiments' loss grids): a seed's result does not depend on the
+    split, and every core stays busy to the end, where loading one run after another leaves a core idle in
+    evaluation's single-threaded parts."""
+    from .studies import STUDIES, cell_run_args
+
+    wanted = [run_args(name, stream) for stream in streams for name in names(stream)]
+    if cells:
+        wanted += [cell_run_args(cell) for cell in dict.fromkeys(c for study in STUDIES.values() for c in study)]
+    missing = [args for args in wanted if not is_cached(**args)]
+    missing.sort(key=_cost, reverse=True)
+    processes = len(seed_chunks(len(missing), usable_cores()))  # 1 where processes cannot fork
     if processes == 1:
-        for run_ in runs:
-            load(*run_)
-        return
-    shares = [runs[i::processes] for i in range(processes)]
-    map_in_workers(_load_each, [(share,) for share in shares],
-                   what=[f"the runs {', '.join(f'{n} ({s})' for n, s in share)}" for share in shares])
+        for args in missing:
+            _run(args)
+    elif missing:
+        map_in_workers(_run, [(args,) for args in missing], processes=processes,
+                       what=[f"the run of {args['experiment'].name}" for args in missing])
+    return [args["experiment"].name for args in missing]
 
 
-def _load_each(runs: list[tuple[str, str]]) -> None:
+def _cost(args: dict) -> float:
+    """A run's relative cost: training steps x seeds, and its evaluation on the loss grid where it has one."""
+    exp = args["experiment"]
+    seeds = len(args.get("seeds") or exp.seeds)
+    return seeds * exp.training_schedule()[0].length * (2 if args.get("show") is not None else 1)
+
+
+@collapse_told_in_text
+def _run(args: dict) -> None:
     os.environ["SCA_WORKERS"] = "1"  # this process is one of the workers already
-    for name, stream in runs:
-        load(name, stream)
+    run(**args)

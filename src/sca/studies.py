@@ -117,7 +117,12 @@ def _concept(exp: Experiment, concept: str) -> Experiment:
 
 def run_cell(cell: Cell, seeds=range(60)) -> RunResult:
     """The cell trained and every seed evaluated (a cell's table reads its seeds, not the selected model's variants)."""
-    return run(cell_experiment(cell), seeds=seeds, variants=False)
+    return run(**cell_run_args(cell, seeds))
+
+
+def cell_run_args(cell: Cell, seeds=range(60)) -> dict:
+    """The arguments of `sweep.run` that give the cell as `run_cell` does."""
+    return {"experiment": cell_experiment(cell), "seeds": seeds, "variants": False}
 
 
 @torch.no_grad()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -154,17 +155,30 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
         raise ValueError(f"{experiment.name}: seed {show} to show is not among the seeds {seeds[:5]}...")
     if not cache:
         return evaluate_run(experiment, train(experiment, seeds, stream=stream, progress=progress), progress, show, variants)
-    # Two levels: training, keyed by what determines it (so experiments that train the same model, such as
-    # 2.4, 2.6 and 2.7, share one entry); and its evaluation, keyed also by the whole config and the
-    # package's evaluation sources (so editing evaluation re-evaluates, and editing claims, figures or the book
-    # neither).
+    (train_path, key), (eval_path, eval_key) = _entries(experiment, seeds, stream, show, variants)
+    trained = lambda: cached(train_path, key, lambda: train(experiment, seeds, stream=stream, progress=progress))
+    return cached(eval_path, eval_key, lambda: evaluate_run(experiment, trained(), progress, show, variants))
+
+
+def is_cached(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
+              show: int | None = None, variants: bool = True) -> bool:
+    """Whether the cache holds the finished run `run` would give for these arguments (not read: a corrupt entry
+    still counts; `run` then warns and recomputes it)."""
+    seeds = check_seeds(experiment.seeds if seeds is None else seeds)
+    return _entries(experiment, seeds, stream or TorchStream(), show, variants)[1][0].exists()
+
+
+def _entries(experiment: Experiment, seeds: list[int], stream: RandomStream, show: int | None,
+             variants: bool) -> tuple[tuple[Path, str], tuple[Path, str]]:
+    """(path, key) of a run's two cache entries. Training is keyed by what determines it (so experiments that
+    train the same model, such as 2.4, 2.6 and 2.7, share one entry); its evaluation also by the whole config
+    and the package's evaluation sources (so editing evaluation re-evaluates, and editing claims, figures or the
+    book neither)."""
     key = run_key(experiment, seeds, stream)
-    trained = lambda: cached(cache_dir() / f"train-{key[:24]}.pt", key,
-                             lambda: train(experiment, seeds, stream=stream, progress=progress))
     eval_key = hashlib.sha256("\0".join([key, repr(experiment), repr(show), *(() if variants else ("seeds only",)),
                                         package_digest(evaluation_only=True)]).encode()).hexdigest()
-    return cached(cache_dir() / f"eval-{experiment.name}-{eval_key[:24]}.pt", eval_key,
-                  lambda: evaluate_run(experiment, trained(), progress, show, variants))
+    return ((cache_dir() / f"train-{key[:24]}.pt", key),
+            (cache_dir() / f"eval-{experiment.name}-{eval_key[:24]}.pt", eval_key))
 
 
 def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False, show: int | None = None,

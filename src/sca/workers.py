@@ -93,10 +93,12 @@ def _start_worker(parent: int, threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def map_in_workers(fn: Callable, args: Sequence[Sequence], threads: int = 1, what: Sequence[str] = ()) -> list:
-    """[fn(*a) for a in args], each call in its own forked worker process with `threads` torch threads. A worker
-    that dies raises WorkerDied naming what it held (`what[i]` describes call i)."""
-    with ProcessPoolExecutor(len(args), mp_context=multiprocessing.get_context("fork"),
+def map_in_workers(fn: Callable, args: Sequence[Sequence], threads: int = 1, what: Sequence[str] = (),
+                   processes: int | None = None) -> list:
+    """[fn(*a) for a in args], each call in a forked worker process with `threads` torch threads: its own process,
+    or with `processes` the next free one of that many, in the order given. A worker that dies raises WorkerDied
+    naming what it held (`what[i]` describes call i)."""
+    with ProcessPoolExecutor(processes or len(args), mp_context=multiprocessing.get_context("fork"),
                              initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
         futures = [pool.submit(fn, *a) for a in args]
         out, lost = [], []
