@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -118,17 +119,25 @@ class Lane:
     def __init__(self, share: bool):
         self.share = share
         self.km = self.kc = None
+        self.ready = False
+
+    async def start(self) -> None:
+        """Start this lane's kernel without waiting for it to answer (it boots while the caller goes on)."""
+        from jupyter_client.manager import AsyncKernelManager
+
+        await self.close()
+        self.km = AsyncKernelManager(kernel_name="python3")
+        await self.km.start_kernel(cwd=str(ROOT))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.ready = False
 
     async def kernel(self):
         if self.km is None or not await self.km.is_alive():
-            from jupyter_client.manager import AsyncKernelManager
-
-            await self.close()
-            self.km = AsyncKernelManager(kernel_name="python3")
-            await self.km.start_kernel(cwd=str(ROOT))
-            self.kc = self.km.client()
-            self.kc.start_channels()
+            await self.start()
+        if not self.ready:
             await self.kc.wait_for_ready(timeout=120)
+            self.ready = True
         return self.km, self.kc
 
     async def close(self) -> None:
@@ -199,6 +208,9 @@ async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool) -
             done[page.slug] = await lane.execute(page, fresh)
 
     try:
+        if share and fresh:  # every lane's kernel boots while this process reads the pages and hashes the package
+            for lane in lanes:
+                await lane.start()
         first = await lanes[0].execute(pages[0], fresh)
         async with asyncio.TaskGroup() as group:
             for lane in lanes:
@@ -531,17 +543,45 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
     header = OUT / "pdf-header.tex"
     header.write_text(pdf_header())
     fmt = config.get("format", {}).get("pdf", {})
+    with tempfile.TemporaryDirectory() as tmp:
+        tex = Path(tmp) / "book.tex"
+        run_pandoc(["-f", "markdown", "-t", "latex", "-s", "-o", str(tex), "--toc", "--number-sections",
+                    "--top-level-division=part", "-V", "documentclass=report", "-V", "geometry:margin=2.2cm",
+                    "-V", "colorlinks=true", "-V", f"mainfont={MAIN_FONT}", "-V", "sansfont=DejaVu Sans",
+                    "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
+                    "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
+                    "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}",
+                    "-M", f"date={book.get('date', '')}"], "\n\n".join(chunks))
+        shutil.move(latex(tex, fmt), pdf)
+    return pdf
+
+
+LATEX_RUNS = 3  # the table of contents, then longtable's column widths, then the references to pages that moved
+RERUN = re.compile(r"Rerun to get|Rerun LaTeX|Label\(s\) may have changed")
+
+
+def latex(tex: Path, fmt: dict) -> Path:
+    """The PDF of `tex`, beside it: the engine (`pdf-engine`) run without writing a PDF until its log asks for no
+    rerun, at most LATEX_RUNS times, then the PDF driver once (an `-output-driver=` among `pdf-engine-opt`, else
+    xdvipdfmx). (pandoc runs the engine up to four times and the driver every time; this book's page references
+    never settle completely, so it always took four.)"""
     opts = fmt.get("pdf-engine-opt")
     opts = [opts] if isinstance(opts, str) else list(opts or [])
-    run_pandoc(["-f", "markdown", "-o", str(pdf), f"--pdf-engine={fmt.get('pdf-engine', 'xelatex')}",
-                *[f"--pdf-engine-opt={opt}" for opt in opts], "--toc", "--number-sections",
-                "--top-level-division=part", "-V", "documentclass=report", "-V", "geometry:margin=2.2cm",
-                "-V", "colorlinks=true", "-V", f"mainfont={MAIN_FONT}", "-V", "sansfont=DejaVu Sans",
-                "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
-                "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
-                "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}",
-                "-M", f"date={book.get('date', '')}"], "\n\n".join(chunks))
-    return pdf
+    driver = next((o.split("=", 1)[1].split() for o in opts if o.startswith("-output-driver=")), ["xdvipdfmx"])
+    engine = [fmt.get("pdf-engine", "xelatex"), "-no-pdf", "-halt-on-error", "-interaction=nonstopmode",
+              *(o for o in opts if not o.startswith("-output-driver="))]
+    for _ in range(LATEX_RUNS):
+        done = subprocess.run([*engine, tex.name], cwd=tex.parent, capture_output=True, text=True, errors="replace")
+        log = tex.with_suffix(".log").read_text(errors="replace") if tex.with_suffix(".log").exists() else ""
+        if done.returncode != 0:
+            raise BuildError(f"{engine[0]} failed on the book:\n{(log or done.stdout)[-3000:]}")
+        if not RERUN.search(log):
+            break
+    done = subprocess.run([*driver, "-q", "-o", tex.with_suffix(".pdf").name, tex.with_suffix(".xdv").name], cwd=tex.parent,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BuildError(f"{' '.join(driver)} failed on the book:\n{done.stderr[-3000:]}")
+    return tex.with_suffix(".pdf")
 
 
 def main(argv=None) -> int:
