@@ -36,9 +36,10 @@ browser:
 test: install tex browser
 	$(PY) -m pytest
 
-# The book, HTML and PDF, in _book/: with Quarto where it is installed, otherwise tools/render.py.
+# The book, HTML and PDF, in _book/: with Quarto where it is installed (the venv's Python first on PATH, for
+# its kernels and the pre-render step), otherwise tools/render.py.
 report: install tex
-	@if command -v quarto >/dev/null; then quarto render; else $(PY) tools/render.py; fi
+	@if command -v quarto >/dev/null; then PATH="$(CURDIR)/$(VENV)/bin:$$PATH" quarto render; else $(PY) tools/render.py; fi
 
 run: install
 	$(PY) -m sca run 2.4.1 --seeds 0-59 --out runs/2.4.1

@@ -177,6 +177,24 @@ def test_pages_sharing_a_kernel_start_from_an_empty_namespace(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+@pytest.mark.parametrize("command, fails", [("python -c \"open('pre.txt', 'w').write('done')\"", False),
+                                            ("python -c \"raise SystemExit(3)\"", True)])
+def test_the_pre_render_step_runs_before_any_page_and_its_failure_fails_the_build(tmp_path, command, fails):
+    page = tmp_path / "landing.qmd"
+    page.write_text("# Landing\n\n```{python}\n#| label: setup\nprint(open('pre.txt').read())\n```\n")
+    config = {**CONFIG, "project": {**CONFIG["project"], "pre-render": command.replace("pre.txt", str(tmp_path / "pre.txt"))},
+              "book": {**CONFIG["book"], "chapters": [str(page)]}}
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump(config))
+    page.write_text(page.read_text().replace("pre.txt", str(tmp_path / "pre.txt")))
+    done = subprocess.run([sys.executable, "tools/render.py", "--config", str(tmp_path / "_quarto.yml"), "--no-pdf", "--fresh",
+                           "--out", str(tmp_path / "book")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if fails:
+        assert done.returncode == 1 and "pre-render command" in done.stderr and "exit 3" in done.stderr
+    else:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "done" in (tmp_path / "book" / "landing.html").read_text()
+
+
 def test_a_failing_cell_fails_the_build_naming_chapter_and_cell(tmp_path):
     done = render_with_chapter(tmp_path, "broken.qmd", "#| label: boom\nraise ValueError('on purpose')")
     assert done.returncode == 1

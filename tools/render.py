@@ -23,7 +23,9 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -221,6 +223,21 @@ async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool) -
         for lane in lanes:
             await lane.close()
     return [first] + [done[page.slug] for page in pages[1:]]
+
+
+def pre_render(config: dict) -> None:
+    """Quarto's `project: pre-render`: each command (a shell command, or a .py script run with this Python) from the
+    project root before any page, with this Python's folder first on PATH (as `make report` gives Quarto)."""
+    commands = config.get("project", {}).get("pre-render") or []
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "QUARTO_PROJECT_RENDER_ALL": "1"}
+    for command in [commands] if isinstance(commands, str) else commands:
+        started = time.perf_counter()
+        line = f"{shlex.quote(sys.executable)} {command}" if command.endswith(".py") else command
+        done = subprocess.run(line, shell=True, cwd=ROOT, env=env)
+        if done.returncode != 0:
+            raise BuildError(f"pre-render command {command!r} failed (exit {done.returncode})")
+        print(f"  pre-render {command!r} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def default_jobs() -> int:
@@ -603,6 +620,7 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
+        pre_render(config)
         for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page)):
             page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]

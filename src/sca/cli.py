@@ -1,4 +1,5 @@
-"""Command line: `python -m sca list` and `python -m sca run EXP [--seeds 0-59] [--stream ours|published] [--out DIR]`."""
+"""Command line: `python -m sca list`, `python -m sca run EXP [--seeds 0-59] [--stream ours|published] [--out DIR]`, and
+`python -m sca prefetch` (every run the book reads, into the cache; the book's pre-render step)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,16 @@ def _list(_args) -> int:
     width = max(map(len, experiments.EXPERIMENTS))
     for exp in experiments.EXPERIMENTS.values():
         print(f"{exp.name:<{width}} {exp.title}  ({len(exp.seeds)} seed{'s' if len(exp.seeds) > 1 else ''})")
+    return 0
+
+
+def _prefetch(args) -> int:
+    from .results import prefetch
+
+    started = time.perf_counter()
+    computed = prefetch(args.stream or ("ours", "published"), cells=not args.no_studies)
+    print(f"sca prefetch: {len(computed)} run{'s' if len(computed) != 1 else ''} computed into {cache_dir()} "
+          f"in {time.perf_counter() - started:.0f} s" + (f" ({', '.join(computed)})" if computed else "; all were cached"))
     return 0
 
 
@@ -148,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sca", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments").set_defaults(func=_list)
+    f = sub.add_parser("prefetch", help="train and evaluate into the cache every run the book reads, one process per core")
+    f.add_argument("--stream", choices=sorted(STREAMS), action="append", help="only this stream's runs (repeatable; default: both)")
+    f.add_argument("--no-studies", action="store_true", help="without the cells of the studies beyond the paper")
+    f.set_defaults(func=_prefetch)
     p = sub.add_parser("run", help="train, select and evaluate one experiment")
     p.add_argument("experiment", help="experiment name, e.g. 2.4.1")
     p.add_argument("--seeds", type=parse_seeds, default=None, help="e.g. 0-59 (default: the original's seeds)")
