@@ -194,13 +194,13 @@ def images(nb) -> list[str]:
             for m in MD_FIGURE.finditer(output.get("data", {}).get("text/markdown", ""))]
 
 
-def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = True) -> list[nbformat.NotebookNode]:
-    """Every page's executed notebook, in order: the first page alone (the landing page trains and evaluates every
-    run the chapters read), then the rest on `jobs` lanes side by side."""
-    return asyncio.run(_execute_all(pages, fresh, jobs, share))
+def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = True, config: dict | None = None) -> list[nbformat.NotebookNode]:
+    """Every page's executed notebook, in order, after the config's pre-render step: the first page alone, then the
+    rest on `jobs` lanes side by side."""
+    return asyncio.run(_execute_all(pages, fresh, jobs, share, config or {}))
 
 
-async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool) -> list[nbformat.NotebookNode]:
+async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool, config: dict) -> list[nbformat.NotebookNode]:
     lanes = [Lane(share) for _ in range(max(1, jobs))]
     waiting, done = list(pages[1:]), {}
 
@@ -210,9 +210,10 @@ async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool) -
             done[page.slug] = await lane.execute(page, fresh)
 
     try:
-        if share and fresh:  # every lane's kernel boots while this process reads the pages and hashes the package
+        if share and fresh:  # every lane's kernel boots during the pre-render step
             for lane in lanes:
                 await lane.start()
+        await pre_render(config)
         first = await lanes[0].execute(pages[0], fresh)
         async with asyncio.TaskGroup() as group:
             for lane in lanes:
@@ -225,7 +226,7 @@ async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool) -
     return [first] + [done[page.slug] for page in pages[1:]]
 
 
-def pre_render(config: dict) -> None:
+async def pre_render(config: dict) -> None:
     """Quarto's `project: pre-render`: each command (a shell command, or a .py script run with this Python) from the
     project root before any page, with this Python's folder first on PATH (as `make report` gives Quarto)."""
     commands = config.get("project", {}).get("pre-render") or []
@@ -234,8 +235,8 @@ def pre_render(config: dict) -> None:
     for command in [commands] if isinstance(commands, str) else commands:
         started = time.perf_counter()
         line = f"{shlex.quote(sys.executable)} {command}" if command.endswith(".py") else command
-        done = subprocess.run(line, shell=True, cwd=ROOT, env=env)
-        if done.returncode != 0:
+        done = await asyncio.create_subprocess_shell(line, cwd=ROOT, env=env)
+        if await done.wait() != 0:
             raise BuildError(f"pre-render command {command!r} failed (exit {done.returncode})")
         print(f"  pre-render {command!r} in {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -620,8 +621,7 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        pre_render(config)
-        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page)):
+        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page, config=config)):
             page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")
