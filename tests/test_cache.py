@@ -29,6 +29,14 @@ def test_evaluation_is_cached_apart_from_training(exp):
     assert again.summary() == run(exp, seeds=[7]).summary()
 
 
+def test_a_run_is_cached_once_its_evaluation_is_stored(exp):
+    from sca.sweep import is_cached
+
+    assert not is_cached(exp, seeds=[9]) and not is_cached(exp, seeds=[9], variants=False)
+    run(exp, seeds=[9])
+    assert is_cached(exp, seeds=[9]) and not is_cached(exp, seeds=[9], variants=False) and not is_cached(exp, seeds=[9], show=9)
+
+
 def test_an_entry_served_under_another_key_is_rejected_and_rebuilt(exp):
     good = run(exp, seeds=[5]).summary()
     run(exp, seeds=[6])

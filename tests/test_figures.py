@@ -116,7 +116,7 @@ def test_a_figure_drawn_before_is_copied_from_the_cache(small_run, tmp_path, mon
     drawn = {p.name: p.read_bytes() for p in (tmp_path / "figures" / "2.4.1").iterdir()}
     for p in (tmp_path / "figures" / "2.4.1").iterdir():
         p.unlink()
-    monkeypatch.setattr(figures, "_draw", lambda *a: pytest.fail("drew a figure the cache holds"))
+    monkeypatch.setattr(figures, "write_files", lambda *a: pytest.fail("drew a figure the cache holds"))
     figures.save(figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "e")
     assert {p.name: p.read_bytes() for p in (tmp_path / "figures" / "2.4.1").iterdir()} == drawn
     monkeypatch.undo()

@@ -82,13 +82,13 @@ def save(fig: Figure, experiment: str, name: str) -> Figure:
     folder = figures_dir() / experiment
     folder.mkdir(parents=True, exist_ok=True)
     key = fingerprint(fig)
-    files = cached(cache_dir() / "figures" / f"{experiment}-{name}-{key[:24]}.pt", key, lambda: _draw(fig, folder, name))
+    files = cached(cache_dir() / "figures" / f"{experiment}-{name}-{key[:24]}.pt", key, lambda: write_files(fig, folder, name))
     for suffix, data in files.items():
         (folder / f"{name}.{suffix}").write_bytes(data)
     return fig
 
 
-def _draw(fig: Figure, folder: Path, name: str) -> dict[str, bytes]:
+def write_files(fig: Figure, folder: Path, name: str) -> dict[str, bytes]:
     """Draw fig into <folder>/<name>.png and .pdf (checking its labels first); the two files' bytes."""
     fig.savefig(folder / f"{name}.png")  # drawn: every label's place is known
     clash = overlapping_text(fig)
