@@ -14,6 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_book"
 CONFIG = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+BARE = {**CONFIG, "project": {k: v for k, v in CONFIG["project"].items() if k != "pre-render"}}  # for the small test books
 PDF = BOOK / f"{CONFIG['book']['output-file']}.pdf"
 
 
@@ -153,7 +154,7 @@ def render_with_chapter(tmp_path, name: str, cell: str) -> subprocess.CompletedP
     """Render the landing page and one chapter whose second cell is `cell`, HTML only."""
     bad = tmp_path / name
     bad.write_text(f"# Broken\n\n```{{python}}\n#| label: setup\n#| include: false\nx = 1\n```\n\n```{{python}}\n{cell}\n```\n")
-    config = {**CONFIG, "book": {**CONFIG["book"], "chapters": ["index.qmd", str(bad)]}}
+    config = {**BARE, "book": {**CONFIG["book"], "chapters": ["index.qmd", str(bad)]}}
     cfg = tmp_path / "_quarto.yml"
     cfg.write_text(yaml.safe_dump(config))
     return subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--out", str(tmp_path / "book")], cwd=ROOT,
@@ -168,7 +169,7 @@ def test_pages_sharing_a_kernel_start_from_an_empty_namespace(tmp_path):
                        ("second.qmd", "assert 'leak' not in dir(), 'a name leaked between pages'")):
         (tmp_path / name).write_text(f"# {name}\n\n```{{python}}\n#| label: setup\n#| include: false\n{code}\n```\n")
         pages.append(str(tmp_path / name))
-    config = {**CONFIG, "book": {**CONFIG["book"], "chapters": [pages[0], {"part": "Test", "chapters": pages[1:]}]}}
+    config = {**BARE, "book": {**CONFIG["book"], "chapters": [pages[0], {"part": "Test", "chapters": pages[1:]}]}}
     cfg = tmp_path / "_quarto.yml"
     cfg.write_text(yaml.safe_dump(config))
     done = subprocess.run([sys.executable, "tools/render.py", "--config", str(cfg), "--no-pdf", "--jobs", "1", "--fresh",

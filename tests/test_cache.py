@@ -11,7 +11,10 @@ from sca.sweep import run
 
 
 @pytest.fixture
-def exp(short_experiment):
+def exp(short_experiment, tmp_path, monkeypatch):
+    """A short experiment, and a cache of this test's own (`entry` empties it of evaluations: the session's cache holds
+    the book's runs, which other tests read)."""
+    monkeypatch.setenv("SCA_CACHE_DIR", str(tmp_path / "cache"))
     return short_experiment
 
 
