@@ -3,10 +3,10 @@
 1. Read `_quarto.yml`: title, parts and chapters.
 2. Execute each chapter: jupytext reads the .qmd as R Markdown (keeping `#|` cell options), nbclient runs it
    from the project root. Executed notebooks are frozen in `_freeze/`, keyed by the chapter's text and the
-   package's source, so an unchanged book is not re-run (Quarto's `freeze: auto`). The landing page runs
-   first (it computes every run the chapters read into the cache); the chapters then run side by side on one
-   lane per usable core (`--jobs`), each lane reusing one kernel whose namespace it clears for every page
-   (`--kernel-per-page` starts a kernel for each page instead, as Quarto does).
+   package's source, so an unchanged book is not re-run (Quarto's `freeze: auto`). Quarto's `project:
+   pre-render` commands run first (this book's trains and evaluates every run the pages read into the cache);
+   the pages then run side by side on one lane per usable core (`--jobs`), each lane reusing one kernel whose
+   namespace it clears for every page (`--kernel-per-page` starts a kernel for each page instead, as Quarto does).
 3. Turn each notebook into pandoc Markdown: cell options decide what shows (`include`, `echo`, folded code);
    outputs become figures and tables numbered per chapter (`#| label: fig-…` / `tbl-…` with their captions);
    `@fig-…` and `@tbl-…` become links.
@@ -195,14 +195,14 @@ def images(nb) -> list[str]:
 
 
 def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = True, config: dict | None = None) -> list[nbformat.NotebookNode]:
-    """Every page's executed notebook, in order, after the config's pre-render step: the first page alone, then the
-    rest on `jobs` lanes side by side."""
+    """Every page's executed notebook, in order: after the config's pre-render step (which fills the cache the pages
+    read), the pages in book order on `jobs` lanes side by side."""
     return asyncio.run(_execute_all(pages, fresh, jobs, share, config or {}))
 
 
 async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool, config: dict) -> list[nbformat.NotebookNode]:
     lanes = [Lane(share) for _ in range(max(1, jobs))]
-    waiting, done = list(pages[1:]), {}
+    waiting, done = list(pages), {}
 
     async def work(lane: Lane) -> None:
         while waiting:
@@ -214,7 +214,6 @@ async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool, c
             for lane in lanes:
                 await lane.start()
         await pre_render(config)
-        first = await lanes[0].execute(pages[0], fresh)
         async with asyncio.TaskGroup() as group:
             for lane in lanes:
                 group.create_task(work(lane))
@@ -223,7 +222,7 @@ async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool, c
     finally:
         for lane in lanes:
             await lane.close()
-    return [first] + [done[page.slug] for page in pages[1:]]
+    return [done[page.slug] for page in pages]
 
 
 async def pre_render(config: dict) -> None:
