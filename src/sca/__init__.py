@@ -1,9 +1,5 @@
 """Sparse Concept Anchoring, re-run: experiments 2.2-2.10.1 of Fraser & Wielopolski (arXiv 2512.12469)."""
 
-from .workers import keep_freed_memory
-
-keep_freed_memory()  # before any tensor: evaluation's large temporaries reuse memory rather than fault it in anew
-
 from .experiments import EXPERIMENTS, Experiment, Variant, get
 from .model import ColorAutoencoder, ModelConfig, ablate, prune
 from .sweep import RunResult, run

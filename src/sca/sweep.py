@@ -19,6 +19,7 @@ from .model import ColorAutoencoder
 from .population import seed_table
 from .stream import RandomStream, TorchStream
 from .train import TrainResult, check_seeds, torch_threads, train
+from .workers import keep_freed_memory
 
 SCORE_GRID = 8  # the sweep score is R² on the 8³ RGB lattice, as in the original
 
@@ -188,6 +189,7 @@ def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = F
 
     It runs on one torch thread, as training's workers do: the book evaluates two chapters at once, and a second
     thread stalls whenever the other core is taken (`make bench`, part 9). No result depends on the thread count."""
+    keep_freed_memory()
     with torch_threads(1):
         return _evaluate_run(experiment, result, progress, show, variants)
 

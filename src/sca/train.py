@@ -9,13 +9,10 @@ trained alone.
 
 from __future__ import annotations
 
-import ctypes
 from collections import Counter
-import sys
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -29,24 +26,10 @@ from .optim import SeedAdam
 from .regularizers import Regularizer
 from .schedule import load_schedule
 from .stream import RandomStream, TorchStream
-from .workers import default_workers, map_in_workers, seed_chunks
+from .workers import default_workers, keep_freed_memory, map_in_workers, seed_chunks
 
 if TYPE_CHECKING:
     from .experiments import Experiment
-
-
-@lru_cache(maxsize=1)
-def _keep_freed_memory() -> None:
-    """Ask glibc to keep freed blocks up to 32 MB instead of unmapping them: at this model size each
-    step allocates ~1 MB temporaries, and returning them to the OS every step costs page faults.
-    Done once, when training first starts (importing sca changes nothing in the host process)."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL("libc.so.6")
-            libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
-            libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
-        except (OSError, AttributeError):
-            pass
 
 
 @dataclass
@@ -232,7 +215,7 @@ CHUNK = 128  # seeds a process trains at a time: their pre-drawn batches stay sm
 
 
 def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, engine: str, progress: bool = False) -> TrainResult:
-    _keep_freed_memory()
+    keep_freed_memory()
     with flush_denormals():
         parts = [_train_loop(experiment, seeds[i:i + CHUNK], stream, engine, progress) for i in range(0, len(seeds), CHUNK)]
     return parts[0] if len(parts) == 1 else merge(parts)
