@@ -115,8 +115,9 @@ class Lane:
     or, with `share`, in one kernel it starts once and reuses for every page it executes: a page then costs its own
     cells, not a kernel start and the imports. Each page starts from an empty namespace (`%reset -f`, run as its
     first cell); imported modules and the package's caches of loaded runs carry over, which changes no output.
-    Lanes run side by side in this process's event loop (no fork: a forked copy of a process that has run a kernel
-    client shares its event loop's file descriptors with the parent)."""
+    Lanes run side by side in this process's event loop, not in forked processes: with the process pool this replaced,
+    a reused kernel once failed to answer within nbclient's start-up wait (cause unproven; a forked copy of a process
+    that has run a kernel client shares its event loop's file descriptors with the parent)."""
 
     def __init__(self, share: bool):
         self.share = share
