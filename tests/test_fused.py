@@ -111,11 +111,17 @@ def _segment(experiment, lib, steps=40):
     return flat.params, records
 
 
-@pytest.mark.skipif(not fused.vector_flags(), reason="needs a processor with AVX2")
+def widths() -> list[tuple[str, ...]]:
+    """The vector flags this processor can run: none, AVX2 and AVX-512 where it has them."""
+    return list(dict.fromkeys([(), *(("-mavx2",),) * bool(fused.vector_flags()), fused.vector_flags()]))
+
+
+@pytest.mark.skipif(len(widths()) < 2, reason="needs a processor with AVX2")
 @pytest.mark.parametrize("name", ["2.2", "2.4.1", "2.9.1"])
 def test_the_vector_width_changes_no_bit(name):
-    """The AVX2 build and the any-x86-64 build train the same bits."""
+    """The builds for every vector width this processor has (any x86-64, AVX2, AVX-512) train the same bits."""
     experiment = experiments.get(name)
-    wide, narrow = _segment(experiment, fused.library()), _segment(experiment, fused.library(()))
-    for a, b in zip(wide, narrow):
-        assert torch.equal(a, b)
+    narrow, *wide = [_segment(experiment, fused.library(flags)) for flags in widths()]
+    for other in wide:
+        for a, b in zip(narrow, other):
+            assert torch.equal(a, b)

@@ -56,7 +56,7 @@ def cache_dir() -> Path:
 # The modules whose code determines a trained model: editing anything else (evaluation, figures,
 # tables, the book) reuses cached training.
 TRAINING_SOURCES = ("colors.py", "data.py", "schedule.py", "model.py", "regularizers.py", "interventions.py",
-                    "stream.py", "optim.py", "fused.py", "fused.cpp", "train.py")
+                    "stream.py", "optim.py", "fused.py", "fused.cpp", "gelu.h", "train.py")
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +82,7 @@ def package_digest(evaluation_only: bool = False) -> str:
     for path in sorted(PACKAGE_DIR.rglob("*")):
         if evaluation_only and path.name in PRESENTATION_SOURCES:
             continue
-        if path.suffix in (".py", ".cpp", ".csv", ".mplstyle") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".cpp", ".h", ".csv", ".mplstyle") and "__pycache__" not in path.parts:
             h.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -12,6 +12,7 @@ from numpy.polynomial import Polynomial
 from scipy import stats
 
 from . import colors
+from .forward import per_color_mse  # noqa: F401  (evaluation's per-colour error, compiled)
 from .model import ColorAutoencoder
 
 METRICS = ("similarity", "vibrancy")
@@ -36,15 +37,6 @@ def reconstruct(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable
     """Reconstructions [S, N, 3] (clamped to [0, 1]) and post-intervention latents [S, N, K] of N colours."""
     outs = [out for _, out in _outputs(model, rgb, intervention, chunk)]
     return torch.cat([o.recon for o in outs], 1).numpy(), torch.cat([o.z for o in outs], 1).numpy()
-
-
-@torch.no_grad()
-def per_color_mse(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None,
-                  chunk: int = 8192) -> np.ndarray:
-    """Mean over RGB channels of the squared reconstruction error, per seed and colour: [S, N]. Computed
-    chunk by chunk, without keeping the reconstructions (the loss grids have 86,400 colours)."""
-    errors = [(out.recon - part).pow(2).mean(-1) for part, out in _outputs(model, rgb, intervention, chunk)]
-    return torch.cat(errors, 1).numpy()
 
 
 def predictor(rgb: np.ndarray, metric: str, power: float, hue: float = 0.0) -> np.ndarray:

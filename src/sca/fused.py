@@ -52,27 +52,36 @@ def build_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sca"
 
 
+AVX512 = ("avx512f", "avx512vl", "avx512dq", "avx512bw")
+
+
 def vector_flags() -> tuple[str, ...]:
-    """("-mavx2",) where the processor has AVX2 (1.4x faster, same bits), else ()."""
+    """The widest vector instructions this processor has, AVX-512, AVX2 or none: a wider build gives the same bits,
+    faster (`make bench` measures each)."""
     try:
         cpu = Path("/proc/cpuinfo").read_text()
     except OSError:
         return ()
-    return ("-mavx2",) if re.search(r"^flags\s*:.*\bavx2\b", cpu, re.M) else ()
+    flags = set(re.search(r"^flags\s*:(.*)$", cpu, re.M).group(1).split()) if re.search(r"^flags\s*:", cpu, re.M) else set()
+    if set(AVX512) <= flags:
+        return ("-mavx2", *(f"-m{f}" for f in AVX512), "-mprefer-vector-width=512")
+    return ("-mavx2",) if "avx2" in flags else ()
 
 
-@lru_cache(maxsize=2)
-def library(vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
-    """The compiled fused step, built once per source version and flags (the file name holds their hash),
-    for this processor's vector width, or with the `vector` flags given (() builds for any x86-64)."""
+HEADERS = (Path(__file__).with_name("gelu.h"),)
+
+
+def build(source: Path, vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
+    """The compiled `source` (with the shared HEADERS), built once per version and flags (the file name holds
+    their hash), for this processor's vector width, or with the `vector` flags given (() builds for any x86-64)."""
     flags = FLAGS + (vector_flags() if vector is None else tuple(vector))
-    source = SOURCE.read_bytes()
-    digest = hashlib.sha256(source + " ".join(flags).encode()).hexdigest()[:16]
-    target = build_dir() / f"fused-{digest}.so"
+    text = b"".join(path.read_bytes() for path in (source, *HEADERS))
+    digest = hashlib.sha256(text + " ".join(flags).encode()).hexdigest()[:16]
+    target = build_dir() / f"{source.stem}-{digest}.so"
     if not target.exists():
         compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
         if not compiler:
-            raise FusedBuildError("training needs a C++ compiler to build its fused step (src/sca/fused.cpp), and "
+            raise FusedBuildError(f"training and evaluation need a C++ compiler to build {source.name}, and "
                                   "none was found: install g++ (Debian: apt-get install g++), or set CXX")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -80,11 +89,17 @@ def library(vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
             raise FusedBuildError(f"cannot create the build folder {target.parent}: {e}; set SCA_BUILD_DIR") from e
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             built = Path(tmp) / target.name
-            result = subprocess.run([compiler, *flags, "-o", str(built), str(SOURCE)], capture_output=True, text=True)
+            result = subprocess.run([compiler, *flags, "-o", str(built), str(source)], capture_output=True, text=True)
             if result.returncode != 0:
-                raise FusedBuildError(f"{compiler} failed to build {SOURCE}:\n{result.stderr[-2000:]}")
+                raise FusedBuildError(f"{compiler} failed to build {source}:\n{result.stderr[-2000:]}")
             os.replace(built, target)  # atomic: a concurrent build leaves one whole file
-    lib = ctypes.CDLL(str(target))
+    return ctypes.CDLL(str(target))
+
+
+@lru_cache(maxsize=2)
+def library(vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
+    """The compiled fused step (`build`)."""
+    lib = build(SOURCE, vector)
     ptr, i = ctypes.c_void_p, ctypes.c_int
     config = [i] * 9 + [ptr, ptr]
     for name in ("sca_loss_grad_f32", "sca_loss_grad_f64"):
