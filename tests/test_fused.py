@@ -65,6 +65,15 @@ def _relative(got, want):
     return ((got - want).norm(dim=-1) / want.norm(dim=-1)).max().item()
 
 
+def _one_step(x, labels) -> fused.Batches:
+    """One step's batches x [S, B, 3] and labels [S, L, B] (0 or 1) as pre-drawn draws: seed s draws colours
+    s·B to s·B + B - 1 of a table holding every seed's batch, and uniforms of 1/2 below probabilities 0 or 1."""
+    s, b, _ = x.shape
+    return fused.Batches(x.reshape(-1, 3).float(), labels.permute(1, 0, 2).reshape(labels.shape[1], -1).float(),
+                         [torch.arange(i * b, (i + 1) * b)[None] for i in range(s)],
+                         [torch.full((1, labels.shape[1], b), 0.5) for _ in range(s)])
+
+
 def test_the_fused_adam_is_seed_adams_formula():
     """One fused step moves the parameters as SeedAdam does with the step's own gradient."""
     experiment = experiments.get("2.4.1")
@@ -75,7 +84,7 @@ def test_the_fused_adam_is_seed_adams_formula():
     want = torch.nn.Parameter(flat.params.clone())
     want.grad = grads
     SeedAdam([want]).step(0.01)
-    fused.train_steps(spec, flat, x[None], labels[None], weights[None], np.array([0.01]))
+    fused.train_steps(spec, flat, _one_step(x, labels), 0, 1, weights[None], np.array([0.01]))
     torch.testing.assert_close(flat.params, want.detach(), rtol=1e-6, atol=1e-9)
     assert flat.t == 1
 
@@ -103,11 +112,10 @@ def _segment(experiment, lib, steps=40):
     draws = [TorchStream().draws(s, experiment.model.layer_shapes(), steps, experiment.data.batch_size, len(data),
                                  len(data.label_names)) for s in range(SEEDS)]
     flat = fused.Flat([torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))])
-    x = data.rgb[torch.stack([d.indices for d in draws], dim=1)]
-    labels = (torch.stack([d.uniforms for d in draws], dim=1) < 0.3).float()
+    batches = fused.Batches(data.rgb, torch.full_like(data.probs, 0.3), [d.indices for d in draws], [d.uniforms for d in draws])
     weights = np.full((steps, len(experiment.regularizers)), 0.05, np.float32)
-    records = fused.train_steps(fused.spec(experiment.model, experiment.regularizers, data.label_names), flat, x,
-                                labels, weights, np.full(steps, 0.01), lib)
+    records, _ = fused.train_steps(fused.spec(experiment.model, experiment.regularizers, data.label_names), flat, batches,
+                                   0, steps, weights, np.full(steps, 0.01), lib)
     return flat.params, records
 
 

@@ -436,22 +436,35 @@ LOSS_GRAD(sca_loss_grad_f32, float)
 LOSS_GRAD(sca_loss_grad_f64, double)
 
 // n_steps training steps of S seeds, each seed on its own for the whole segment. params, m, v:
-// [S, P]; x [n, S, B, 3]; labels [n, S, L, B]; w [n, R]; lr [n]; records [n, S, 2 + R]. t0: Adam
-// steps taken before. Adam is torch.optim.Adam's formula as optim.SeedAdam writes it.
+// [S, P]; w [n, R]; lr [n]; records [n, S, 2 + R]. t0: Adam steps taken before. Adam is
+// torch.optim.Adam's formula as optim.SeedAdam writes it.
+// The batches are gathered here from the pre-drawn draws, as train.py describes them: seed s's sample
+// indices idx[s] [n, B] into the colours rgb [N, 3], and its uniforms unif[s] [n, L, B]; sample b carries
+// label l where its uniform is below the colour's probability probs [L, N]. counts [n, S, L]: labels per step.
 int sca_train(int S, int B, int K, int H, int depth, int normalize, int sigmoid, int L, int R,
               const int* regs, const double* dirs, int n_steps, int t0, float* params, float* m, float* v,
-              const float* x, const float* labels, const float* w, const double* lr, float* records) {
+              const float* rgb, const float* probs, int N, const int64_t* const* idx, const float* const* unif,
+              const float* w, const double* lr, float* records, float* counts) {
   Config c{S, B, K, H, depth, normalize, sigmoid, L, R, regs, dirs};
   Net<float> net(c);
   int P = net.P;
-  std::vector<float> g(P);
+  std::vector<float> g(P), x(size_t(B) * 3), labels(size_t(L) * B);
   for (int s = 0; s < S; ++s) {
     float* p = params + size_t(s) * P;
     float* ms = m + size_t(s) * P;
     float* vs = v + size_t(s) * P;
     for (int t = 0; t < n_steps; ++t) {
       size_t at = size_t(t) * S + s;
-      net.loss_grad(p, x + at * B * 3, labels + at * L * B, w + size_t(t) * R, g.data(), records + at * (2 + R));
+      const int64_t* it = idx[s] + size_t(t) * B;
+      const float* ut = unif[s] + size_t(t) * L * B;
+      for (int b = 0; b < B; ++b)
+        for (int ch = 0; ch < 3; ++ch) x[b * 3 + ch] = rgb[it[b] * 3 + ch];
+      for (int l = 0; l < L; ++l) {
+        float n = 0;
+        for (int b = 0; b < B; ++b) n += labels[l * B + b] = ut[l * B + b] < probs[size_t(l) * N + it[b]] ? 1.0f : 0.0f;
+        counts[at * L + l] = n;
+      }
+      net.loss_grad(p, x.data(), labels.data(), w + size_t(t) * R, g.data(), records + at * (2 + R));
       int step = t0 + t + 1;
       float step_size = float(lr[t] / (1.0 - std::pow(0.9, step)));
       float root2 = float(std::sqrt(1.0 - std::pow(0.999, step)));

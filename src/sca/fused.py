@@ -105,7 +105,7 @@ def library(vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
     for name in ("sca_loss_grad_f32", "sca_loss_grad_f64"):
         getattr(lib, name).argtypes = config + [ptr] * 6
         getattr(lib, name).restype = i
-    lib.sca_train.argtypes = config + [i, i] + [ptr] * 8
+    lib.sca_train.argtypes = config + [i, i] + [ptr] * 5 + [i] + [ptr] * 6
     lib.sca_train.restype = i
     return lib
 
@@ -175,23 +175,50 @@ class Flat:
         return ColorAutoencoder(config, self.views())
 
 
-def train_steps(spec: Spec, flat: Flat, x: torch.Tensor, labels: torch.Tensor, weights: np.ndarray,
-                lr: np.ndarray, lib: ctypes.CDLL | None = None) -> torch.Tensor:
-    """Train every seed of `flat` for n steps in place: x [n, S, B, 3], labels [n, S, L, B], weights
-    float32 [n, R], lr [n]. Returns the per-step records [n, S, 2 + R]: loss, recon and each term."""
-    n, s, b, _ = x.shape
-    x = x.float().contiguous()
-    labels = labels.float().contiguous()
+@dataclass
+class Batches:
+    """S seeds' pre-drawn batches, as the fused step gathers them: sample b of step t of seed s is colour
+    rgb[indices[s][t, b]], and carries label l where uniforms[s][t, l, b] < probs[l, that colour]."""
+
+    rgb: torch.Tensor  # [N, 3] float32
+    probs: torch.Tensor  # [L, N] float32
+    indices: list[torch.Tensor]  # per seed, [steps, B] int64
+    uniforms: list[torch.Tensor]  # per seed, [steps, L, B] float32
+
+    def __post_init__(self):
+        n, b = self.indices[0].shape
+        bad = [i for i, (ix, u) in enumerate(zip(self.indices, self.uniforms))
+               if ix.dtype != torch.int64 or u.dtype != torch.float32 or ix.shape != (n, b)
+               or u.shape != (n, len(self.probs), b) or not (ix.is_contiguous() and u.is_contiguous())]
+        if bad or len(self.indices) != len(self.uniforms) or self.rgb.dtype != torch.float32 or self.probs.dtype != torch.float32:
+            raise ValueError(f"fused.Batches: seeds at positions {bad} (or the colour and probability tables) have the wrong "
+                             "shape, dtype or layout")
+        if len(self.rgb) != self.probs.shape[1] or any(int(ix.min()) < 0 or int(ix.max()) >= len(self.rgb) for ix in self.indices):
+            raise ValueError(f"fused.Batches: sample indices outside the {len(self.rgb)} colours")
+        self.rgb, self.probs = self.rgb.contiguous(), self.probs.contiguous()
+
+
+def train_steps(spec: Spec, flat: Flat, draws: Batches, start: int, stop: int, weights: np.ndarray, lr: np.ndarray,
+                lib: ctypes.CDLL | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train every seed of `flat` in place for steps [start, stop) of `draws`, with weights float32 [n, R] and lr
+    [n]. Returns the per-step records [n, S, 2 + R] (loss, recon and each term) and label counts [n, S, L]."""
+    n, s = stop - start, len(draws.indices)
     weights = np.ascontiguousarray(weights, dtype=np.float32)
     lr = np.ascontiguousarray(lr, dtype=np.float64)
-    if labels.shape != (n, s, spec.n_labels, b) or weights.shape != (n, len(spec.regs)) or lr.shape != (n,):
-        raise ValueError(f"train_steps: shapes x {tuple(x.shape)}, labels {tuple(labels.shape)}, weights "
-                         f"{weights.shape}, lr {lr.shape} do not fit {n} steps of {s} seeds")
+    steps, b = draws.indices[0].shape
+    if not 0 <= start <= stop <= steps or s != flat.params.shape[0] or draws.probs.shape[0] != spec.n_labels \
+            or weights.shape != (n, len(spec.regs)) or lr.shape != (n,):
+        raise ValueError(f"train_steps: steps {start} to {stop} of {steps}, {s} seeds' draws for {flat.params.shape[0]} "
+                         f"seeds, weights {weights.shape} and lr {lr.shape} do not fit")
+    pointers = lambda ts, size: (ctypes.c_void_p * s)(*(t.data_ptr() + start * size * t.element_size() for t in ts))
     records = torch.empty(n, s, 2 + len(spec.regs))
-    (lib or library()).sca_train(s, b, *spec.args, n, flat.t, flat.params.data_ptr(), flat.m.data_ptr(), flat.v.data_ptr(),
-                        x.data_ptr(), labels.data_ptr(), weights.ctypes.data, lr.ctypes.data, records.data_ptr())
+    counts = torch.empty(n, s, spec.n_labels)
+    (lib or library()).sca_train(
+        s, b, *spec.args, n, flat.t, flat.params.data_ptr(), flat.m.data_ptr(), flat.v.data_ptr(), draws.rgb.data_ptr(),
+        draws.probs.data_ptr(), len(draws.rgb), pointers(draws.indices, b), pointers(draws.uniforms, spec.n_labels * b),
+        weights.ctypes.data, lr.ctypes.data, records.data_ptr(), counts.data_ptr())
     flat.t += n
-    return records
+    return records, counts
 
 
 def loss_grad(spec: Spec, params: torch.Tensor, x: torch.Tensor, labels: torch.Tensor,

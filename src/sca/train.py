@@ -230,8 +230,6 @@ def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream
     draws = [stream.draws(s, experiment.model.layer_shapes(), steps, batch, len(data), len(data.label_names), data.weights)
              for s in seeds]
     params = [torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))]
-    indices = torch.stack([d.indices for d in draws], dim=1)  # [steps, S, B]
-    uniforms = torch.stack([d.uniforms for d in draws], dim=1)  # [steps, S, L, B]
 
     rows = [schedule_step(t, steps) for t in range(steps)]
     lr = lr_keys[rows]
@@ -239,20 +237,28 @@ def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream
     # as the original: float32 weights, [steps, R]
     weights_f32 = np.stack([weights[r.name] for r in regs], axis=1).astype(np.float32).reshape(steps, len(regs))
 
-    # Everything random is drawn already, so every batch and label is known up front.
-    inputs = data.rgb[indices]  # [steps, S, B, 3]
-    labels = (uniforms.permute(2, 0, 1, 3) < data.probs[:, indices]).float()  # [L, steps, S, B]
+    # Everything random is drawn already, so every batch and label is known up front: sample b of step t of a
+    # seed is colour data.rgb[indices[t, b]], and carries label l where uniforms[t, l, b] < data.probs[l, that colour].
     names = data.label_names
     records = torch.zeros(steps, len(seeds), 2 + len(regs))  # loss, recon, each term (0 while its weight is 0)
+    counts = torch.zeros(steps, len(seeds), len(names))  # labels per step
     val_history, val_steps = {}, []
 
-    if engine == "fused":
+    if engine == "fused":  # gathers each batch itself
         flat = fused.Flat(params)
         model = flat.model(experiment.model).train()
         spec = fused.spec(experiment.model, regs, names)
-        step_labels = labels.permute(1, 2, 0, 3)  # [steps, S, L, B]
-        segment = lambda a, b: fused.train_steps(spec, flat, inputs[a:b], step_labels[a:b], weights_f32[a:b], lr[a:b])
+        batches = fused.Batches(data.rgb, data.probs, [d.indices for d in draws], [d.uniforms for d in draws])
+
+        def segment(a, b):
+            out, counts[a:b] = fused.train_steps(spec, flat, batches, a, b, weights_f32[a:b], lr[a:b])
+            return out
     else:
+        indices = torch.stack([d.indices for d in draws], dim=1)  # [steps, S, B]
+        uniforms = torch.stack([d.uniforms for d in draws], dim=1)  # [steps, S, L, B]
+        inputs = data.rgb[indices]  # [steps, S, B, 3]
+        labels = (uniforms.permute(2, 0, 1, 3) < data.probs[:, indices]).float()  # [L, steps, S, B]
+        counts[:] = labels.sum(-1).permute(1, 2, 0)
         model = ColorAutoencoder(experiment.model, params).train()
         opt = SeedAdam(model.parameters())
         segment = lambda a, b: _eager_steps(model, opt, regs, inputs[a:b], labels[:, a:b], names, weights_f32[a:b], lr[a:b])
@@ -285,7 +291,7 @@ def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream
         for r in regs:
             if name in r.labels:
                 active |= weights[r.name] != 0
-        label_steps[name] = (labels[i].sum(-1) * torch.from_numpy(active)[:, None]).numpy()
+        label_steps[name] = (counts[:, :, i] * torch.from_numpy(active)[:, None]).numpy()
 
     model.eval()
     if not val_steps:  # no periodic validation: validate the trained model
