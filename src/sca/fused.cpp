@@ -45,6 +45,16 @@ T sum_lanes(const T* a, int n) {
   return reduce_lanes(acc);
 }
 
+// sum_lanes of a[0..n) where a[n..n+8) may be read and every a[j] there is +0 (the sum is the same bits: adding
+// +0 to a lane changes nothing, and no lane is -0, as no sum of +0 and other numbers is): no scalar tail.
+template <typename T>
+T sum_padded(const T* a, int n) {
+  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += a[i + l];
+  return reduce_lanes(acc);
+}
+
 template <typename T>
 T dot_lanes(const T* a, const T* b, int n) {
   T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -67,6 +77,7 @@ struct Net {
   std::vector<T> zpre, z, norm, gz, gzpre, gh, gu, e, en, ge, coef, loss, row;
   static constexpr int BLOCK = 32;  // entries of a similarity row raised to the power together
   int BP;  // B rounded up to a multiple of BLOCK: the row stride of the separation's matrices
+  int SP;  // the row stride of sim: BP and 8 columns that stay +0
   std::vector<T> sim, slope, ep, gep;  // [B][BP] similarities (then M), slopes; e and its gradient as [K][BP]
 
   explicit Net(const Config& cfg) : c(cfg) {
@@ -87,7 +98,8 @@ struct Net {
     for (auto* v : {&zpre, &z, &gz, &gzpre, &gh, &gu, &e, &ge}) v->assign(size_t(wide) * B, 0);
     for (auto* v : {&norm, &en, &coef, &loss, &row}) v->assign(B, 0);
     BP = (B + BLOCK - 1) & ~(BLOCK - 1);
-    sim.assign(size_t(B) * BP, 0);
+    SP = BP + 8;  // 8 columns of zeros after each row of sim, for sum_padded
+    sim.assign(size_t(B) * SP, 0);
     slope.assign(size_t(B) * BP, 0);
     ep.assign(size_t(c.K) * BP, 0);
     gep.assign(BP, 0);
@@ -213,7 +225,7 @@ struct Net {
     for (int i = 0; i < B; ++i) loss[i] = 0;
     for (int i = 0; i < B; ++i) {
       int j0 = i & ~(BLOCK - 1);
-      T* s = sim.data() + size_t(i) * BP;
+      T* s = sim.data() + size_t(i) * SP;
       T* d = slope.data() + size_t(i) * BP;
       for (int j = j0; j < BP; ++j) s[j] = 0;
       for (int k = 0; k < K; ++k) {
@@ -244,7 +256,7 @@ struct Net {
           d[jb + l] = r[l] * kp[l] * T(power) * half;
         }
       }
-      loss[i] += sum_lanes(s + i, B - i);
+      loss[i] += sum_padded(s + i, B - i);
       for (int j = i + 1; j < B; ++j) loss[j] += s[j];
     }
   }
@@ -256,17 +268,17 @@ struct Net {
     int B = c.B, K = c.K;
     for (int i = 0; i < B; ++i) {
       const T* d = slope.data() + size_t(i) * BP;
-      T* m = sim.data() + size_t(i) * BP;
+      T* m = sim.data() + size_t(i) * SP;
       T ci = coef[i];
       for (int j = i; j < B; ++j) m[j] = (ci + coef[j]) * d[j];
-      for (int j = i + 1; j < B; ++j) sim[size_t(j) * BP + i] = m[j];
+      for (int j = i + 1; j < B; ++j) sim[size_t(j) * SP + i] = m[j];
     }
     for (int k = 0; k < K; ++k) {
       T* gk = gep.data();
       for (int b = 0; b < BP; ++b) gk[b] = 0;
       for (int j = 0; j < B; ++j) {
         T ekj = ep[k * BP + j];
-        const T* m = sim.data() + size_t(j) * BP;
+        const T* m = sim.data() + size_t(j) * SP;
         for (int b = 0; b < BP; ++b) gk[b] += m[b] * ekj;
       }
       for (int b = 0; b < B; ++b) ge[k * B + b] = gk[b];
