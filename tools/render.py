@@ -22,6 +22,7 @@ import asyncio
 import base64
 import hashlib
 import html
+import importlib
 import json
 import os
 import re
@@ -30,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -242,10 +244,17 @@ async def pre_render(config: dict) -> None:
 
 
 def default_jobs() -> int:
-    sys.path.insert(0, str(ROOT / "src"))
-    from sca.workers import usable_cores
+    """One lane per core this process may use (counted as sca.workers.usable_cores does, without importing sca)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
-    return usable_cores()
+
+def import_sca() -> threading.Thread:
+    """Import sca (torch, pandas, SciPy: seconds) in a thread, while the kernels boot and the pre-render step runs:
+    the pages' freeze keys and the PDF's table preamble need it, and would otherwise wait for it in turn."""
+    sys.path.insert(0, str(ROOT / "src"))
+    thread = threading.Thread(target=importlib.import_module, args=("sca.tables",), daemon=True)
+    thread.start()
+    return thread
 
 
 # --- 3. notebook -> Markdown --------------------------------------------------------------------------------
@@ -620,6 +629,7 @@ def main(argv=None) -> int:
     pages = book_pages(config)
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    import_sca()
     try:
         for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page, config=config)):
             page.markdown = to_markdown(page, nb, fold)

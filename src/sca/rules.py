@@ -188,13 +188,13 @@ def compare(a: np.ndarray, b: np.ndarray, direction: str, factor: float = 1.0, p
     only without the factor; a "similar" claim reproduces if the interval lies within ±margin, marginal if
     the estimate does."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    effect_of = (lambda u, v: np.median(u) / np.median(v)) if scale == "ratio" else (lambda u, v: np.median(u) - np.median(v))
+    effect_of = (lambda u, v: np.median(u, -1) / np.median(v, -1)) if scale == "ratio" else (lambda u, v: np.median(u, -1) - np.median(v, -1))
     rng = np.random.default_rng(0)
-    boot = []
+    draws = []  # the resamples' positions, drawn one resample at a time; their medians all at once
     for _ in range(BOOTSTRAP):
         i = rng.integers(0, len(a), len(a))
-        j = i if paired else rng.integers(0, len(b), len(b))
-        boot.append(effect_of(a[i], b[j]))
+        draws.append((i, i if paired else rng.integers(0, len(b), len(b))))
+    boot = effect_of(a[np.stack([i for i, _ in draws])], b[np.stack([j for _, j in draws])])
     lo, hi = np.percentile(boot, [2.5, 97.5])
     effect = float(effect_of(a, b))
 
