@@ -167,6 +167,30 @@ def evaluation_section(results: dict) -> None:
         ratio = results[f"evaluate 2.4.1 {load} 2 thread(s) s"] / results[f"evaluate 2.4.1 {load} 1 thread(s) s"]
         results[f"evaluate 2.4.1 {load}: 2 threads over 1"] = ratio
         print(f"   {load}: two threads take {ratio:4.2f}x the time of one")
+    forward_section(results, trained.model)
+
+
+def forward_section(results: dict, model) -> None:
+    """The per-colour error on the old experiments' loss grid (its first 100,000 colours, 60 seeds): the compiled
+    forward pass (forward.py) against the model's own PyTorch forward, per variant, one thread."""
+    from sca import forward
+    from sca.evaluate import _outputs
+    from sca.train import torch_threads
+
+    @torch.no_grad()
+    def in_torch(m, rgb, intervention):  # the model's forward, 8,192 colours at a time (evaluation before forward.py)
+        return torch.cat([(out.recon - x).pow(2).mean(-1) for x, out in _outputs(m, rgb, intervention, 8192)], 1)
+
+    rgb = colors.legacy_loss_grid().flat_rgb[:100_000]
+    print(f"   per-colour error of {model.n_seeds} seeds x {len(rgb)} colours, compiled against PyTorch (1 thread):")
+    with torch_threads(1):
+        for variant in EXPERIMENT.all_variants:
+            m, intervention = variant.apply(model)
+            ours, _ = timed(lambda: forward.per_color_mse(m, rgb, intervention), repeats=3)
+            torch_s, _ = timed(lambda: in_torch(m, rgb, intervention), repeats=3)
+            ns = lambda s: s / (model.n_seeds * len(rgb)) * 1e9
+            results[f"per-colour error {variant.name}: compiled over PyTorch (speed-up)"] = torch_s / ours
+            print(f"     {variant.name:<12} {ns(ours):5.1f} ns per seed-colour, PyTorch {ns(torch_s):5.1f}: {torch_s / ours:4.2f}x")
 
 
 def main() -> None:
