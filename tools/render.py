@@ -579,36 +579,60 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
                     "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
                     "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}",
                     "-M", f"date={book.get('date', '')}"], "\n\n".join(chunks))
-        shutil.move(latex(tex, fmt), pdf)
+        shutil.move(latex(tex, fmt, FREEZE / "latex" / pdf.stem), pdf)  # the last build's labels, per book
     return pdf
 
 
-LATEX_RUNS = 3  # the table of contents, then longtable's column widths, then the references to pages that moved
-RERUN = re.compile(r"Rerun to get|Rerun LaTeX|Label\(s\) may have changed")
+LATEX_RUNS = 4  # at most: from nothing, the table of contents, then longtable's widths, then a run that confirms them
+AUX_FILES = (".aux", ".toc", ".out", ".lof", ".lot")  # what the engine writes for its next run to read
 
 
-def latex(tex: Path, fmt: dict) -> Path:
-    """The PDF of `tex`, beside it: the engine (`pdf-engine`) run without writing a PDF until its log asks for no
-    rerun, at most LATEX_RUNS times, then the PDF driver once (an `-output-driver=` among `pdf-engine-opt`, else
-    xdvipdfmx). (pandoc runs the engine up to four times and the driver every time; this book's page references
-    never settle completely, so it always took four.)"""
+def latex(tex: Path, fmt: dict, state: Path | None = None) -> Path:
+    """The PDF of `tex`, beside it: the engine (`pdf-engine`) run without writing a PDF until a run leaves the
+    files it reads back (AUX_FILES: labels, contents, table widths, bookmarks) as it found them, at most LATEX_RUNS
+    times, then the PDF driver once (an `-output-driver=` among `pdf-engine-opt`, else xdvipdfmx). The first run
+    starts from the last build's files, kept in `state` (a book whose pages and labels did not move then takes one
+    run; a stale or broken state only costs runs). This book's log says "Label(s) may have changed" on every run, so
+    that message cannot decide (pandoc ran the engine four times, and the driver every time)."""
     opts = fmt.get("pdf-engine-opt")
     opts = [opts] if isinstance(opts, str) else list(opts or [])
     driver = next((o.split("=", 1)[1].split() for o in opts if o.startswith("-output-driver=")), ["xdvipdfmx"])
     engine = [fmt.get("pdf-engine", "xelatex"), "-no-pdf", "-halt-on-error", "-interaction=nonstopmode",
               *(o for o in opts if not o.startswith("-output-driver="))]
-    for _ in range(LATEX_RUNS):
+    aux = [tex.with_suffix(suffix) for suffix in AUX_FILES]
+    read = lambda: {path.suffix: path.read_bytes() for path in aux if path.exists()}
+    seeded = state is not None and _restore(state, tex)
+    for run in range(LATEX_RUNS):
+        before = read()
         done = subprocess.run([*engine, tex.name], cwd=tex.parent, capture_output=True, text=True, errors="replace")
         log = tex.with_suffix(".log").read_text(errors="replace") if tex.with_suffix(".log").exists() else ""
+        if done.returncode != 0 and seeded and run == 0:  # the kept files may be what broke it: start from nothing
+            for path in aux:
+                path.unlink(missing_ok=True)
+            seeded = False
+            continue
         if done.returncode != 0:
             raise BuildError(f"{engine[0]} failed on the book:\n{(log or done.stdout)[-3000:]}")
-        if not RERUN.search(log):
+        if read() == before:
             break
+    if state is not None:
+        state.mkdir(parents=True, exist_ok=True)
+        for path in aux:
+            if path.exists():
+                shutil.copy(path, state / path.name)
     done = subprocess.run([*driver, "-q", "-o", tex.with_suffix(".pdf").name, tex.with_suffix(".xdv").name], cwd=tex.parent,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise BuildError(f"{' '.join(driver)} failed on the book:\n{done.stderr[-3000:]}")
     return tex.with_suffix(".pdf")
+
+
+def _restore(state: Path, tex: Path) -> bool:
+    """Copy the last build's AUX_FILES from `state` beside `tex`; whether there were any."""
+    kept = [state / f"{tex.stem}{suffix}" for suffix in AUX_FILES if (state / f"{tex.stem}{suffix}").exists()]
+    for path in kept:
+        shutil.copy(path, tex.parent / path.name)
+    return bool(kept)
 
 
 def main(argv=None) -> int:
