@@ -549,8 +549,11 @@ def pdf_header() -> str:
     from sca.tables import PREAMBLE
 
     glyphs = "".join(f'\\newunicodechar{{{c}}}{{{{\\scafallback\\char"{ord(c):04X}}}}}\n' for c in FALLBACK_CHARS)
-    # placeins[section]: a figure never floats past the start of the next section; pdflscape: page-wide tables
-    return (PREAMBLE + "\\usepackage{graphicx}\n\\usepackage[section]{placeins}\n\\usepackage{pdflscape}\n\\usepackage{newunicodechar}\n"
+    # placeins[section]: a figure never floats past the start of the next section; pdflscape: page-wide tables;
+    # hypertexnames=false: hyperref names each anchor by a counter of its own, not by the number printed (by the
+    # printed numbers, every longtable's anchor and one page's were each defined twice: 87 warnings of the PDF
+    # driver, though no two labels shared an anchor)
+    return ("\\PassOptionsToPackage{hypertexnames=false}{hyperref}\n" + PREAMBLE + "\\usepackage{graphicx}\n\\usepackage[section]{placeins}\n\\usepackage{pdflscape}\n\\usepackage{newunicodechar}\n"
             f"\\newfontfamily\\scafallback{{{FALLBACK_FONT}}}\n" + glyphs)
 
 
