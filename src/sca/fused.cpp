@@ -113,6 +113,7 @@ struct Net {
     int B = c.B;
     const T* W = p + w_off[l];
     const T* bias = p + b_off[l];
+    if (B == 64) return rows<64>(W, bias, x, y, out[l], in[l], 1, in[l]);
     for (int o = 0; o < out[l]; ++o) {
       T* yo = y + size_t(o) * B;
       for (int b = 0; b < B; ++b) yo[b] = bias[o];
@@ -121,6 +122,22 @@ struct Net {
         const T* xi = x + size_t(i) * B;
         for (int b = 0; b < B; ++b) yo[b] += w * xi[b];
       }
+    }
+  }
+
+  // y[r][b] = (start[r] or 0) + Σ_q A[r·rs + q·qs]·x[q][b], q in order, for N = B samples held in registers:
+  // the loops of `linear` (A = W, start = bias) and of the input gradient in `linear_back` (A = Wᵀ, no start).
+  template <int N>
+  void rows(const T* A, const T* start, const T* x, T* y, int n_rows, int n_terms, int qs, int rs) {
+    for (int r = 0; r < n_rows; ++r) {
+      T acc[N];
+      for (int b = 0; b < N; ++b) acc[b] = start ? start[r] : T(0);
+      for (int q = 0; q < n_terms; ++q) {
+        T a = A[r * rs + q * qs];
+        const T* xq = x + size_t(q) * N;
+        for (int b = 0; b < N; ++b) acc[b] += a * xq[b];
+      }
+      for (int b = 0; b < N; ++b) y[size_t(r) * N + b] = acc[b];
     }
   }
 
@@ -134,6 +151,7 @@ struct Net {
       g[b_off[l] + o] += sum_lanes(go, B);
     }
     if (!gx) return;
+    if (B == 64) return rows<64>(W, nullptr, gy, gx, ni, out[l], ni, 1);
     for (int i = 0; i < ni; ++i) {
       T* gi = gx + size_t(i) * B;
       for (int b = 0; b < B; ++b) gi[b] = 0;
@@ -274,6 +292,10 @@ struct Net {
       for (int j = i + 1; j < B; ++j) sim[size_t(j) * SP + i] = m[j];
     }
     for (int k = 0; k < K; ++k) {
+      if (BP == 64) {  // every experiment's batch: the sums stay in registers
+        latent_grad<64>(k);
+        continue;
+      }
       T* gk = gep.data();
       for (int b = 0; b < BP; ++b) gk[b] = 0;
       for (int j = 0; j < B; ++j) {
@@ -283,6 +305,18 @@ struct Net {
       }
       for (int b = 0; b < B; ++b) ge[k * B + b] = gk[b];
     }
+  }
+
+  // ge[k][b] = Σ_j M[j][b]·e[k][j], j in order, for N = BP columns: the loop above with its sums in registers.
+  template <int N>
+  void latent_grad(int k) {
+    T acc[N] = {};
+    for (int j = 0; j < c.B; ++j) {
+      T ekj = ep[k * BP + j];
+      const T* m = sim.data() + size_t(j) * SP;
+      for (int b = 0; b < N; ++b) acc[b] += m[b] * ekj;
+    }
+    for (int b = 0; b < c.B; ++b) ge[k * c.B + b] = acc[b];
   }
 
   // One regularizer's term (a batch mean, or a mean over labelled samples) and its gradient, scaled by

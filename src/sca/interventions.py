@@ -108,7 +108,7 @@ class BezierMapper:
         p1, p2 = p0 + k * (corner - p0), p3 + k * (corner - p3)
         t = np.linspace(0, 1, self.resolution)[:, None]
         pts = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
-        return pts[:, 0], pts[:, 1]
+        return np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])  # searchsorted wants contiguous
 
     def __call__(self, alignment: torch.Tensor) -> torch.Tensor:
         xs, ys = (torch.as_tensor(v, dtype=alignment.dtype) for v in self._table)
