@@ -77,7 +77,7 @@ struct Net {
   std::vector<T> zpre, z, norm, gz, gzpre, gh, gu, e, en, ge, coef, loss, row;
   static constexpr int BLOCK = 32;  // entries of a similarity row raised to the power together
   int BP;  // B rounded up to a multiple of BLOCK: the row stride of the separation's matrices
-  int SP;  // the row stride of sim: BP and 8 columns that stay +0
+  int SP;  // the row stride of sim: BP and 8 columns that stay +0 (sum_padded reads up to 8 past a row's B)
   std::vector<T> sim, slope, ep, gep;  // [B][BP] similarities (then M), slopes; e and its gradient as [K][BP]
 
   explicit Net(const Config& cfg) : c(cfg) {
@@ -274,6 +274,7 @@ struct Net {
           d[jb + l] = r[l] * kp[l] * T(power) * half;
         }
       }
+      for (int j = B; j < BP; ++j) s[j] = 0;  // the padding's powers (1/2^power with the shift) stay out of the sum
       loss[i] += sum_padded(s + i, B - i);
       for (int j = i + 1; j < B; ++j) loss[j] += s[j];
     }

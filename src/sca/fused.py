@@ -62,7 +62,8 @@ def vector_flags() -> tuple[str, ...]:
         cpu = Path("/proc/cpuinfo").read_text()
     except OSError:
         return ()
-    flags = set(re.search(r"^flags\s*:(.*)$", cpu, re.M).group(1).split()) if re.search(r"^flags\s*:", cpu, re.M) else set()
+    line = re.search(r"^flags\s*:(.*)$", cpu, re.M)
+    flags = set(line.group(1).split()) if line else set()
     if set(AVX512) <= flags:
         return ("-mavx2", *(f"-m{f}" for f in AVX512), "-mprefer-vector-width=512")
     return ("-mavx2",) if "avx2" in flags else ()
@@ -198,24 +199,24 @@ class Batches:
         self.rgb, self.probs = self.rgb.contiguous(), self.probs.contiguous()
 
 
-def train_steps(spec: Spec, flat: Flat, draws: Batches, start: int, stop: int, weights: np.ndarray, lr: np.ndarray,
+def train_steps(spec: Spec, flat: Flat, batches: Batches, start: int, stop: int, weights: np.ndarray, lr: np.ndarray,
                 lib: ctypes.CDLL | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Train every seed of `flat` in place for steps [start, stop) of `draws`, with weights float32 [n, R] and lr
+    """Train every seed of `flat` in place for steps [start, stop) of `batches`, with weights float32 [n, R] and lr
     [n]. Returns the per-step records [n, S, 2 + R] (loss, recon and each term) and label counts [n, S, L]."""
-    n, s = stop - start, len(draws.indices)
+    n, s = stop - start, len(batches.indices)
     weights = np.ascontiguousarray(weights, dtype=np.float32)
     lr = np.ascontiguousarray(lr, dtype=np.float64)
-    steps, b = draws.indices[0].shape
-    if not 0 <= start <= stop <= steps or s != flat.params.shape[0] or draws.probs.shape[0] != spec.n_labels \
+    steps, b = batches.indices[0].shape
+    if not 0 <= start <= stop <= steps or s != flat.params.shape[0] or batches.probs.shape[0] != spec.n_labels \
             or weights.shape != (n, len(spec.regs)) or lr.shape != (n,):
-        raise ValueError(f"train_steps: steps {start} to {stop} of {steps}, {s} seeds' draws for {flat.params.shape[0]} "
+        raise ValueError(f"train_steps: steps {start} to {stop} of {steps}, {s} seeds' batches for {flat.params.shape[0]} "
                          f"seeds, weights {weights.shape} and lr {lr.shape} do not fit")
     pointers = lambda ts, size: (ctypes.c_void_p * s)(*(t.data_ptr() + start * size * t.element_size() for t in ts))
     records = torch.empty(n, s, 2 + len(spec.regs))
     counts = torch.empty(n, s, spec.n_labels)
     (lib or library()).sca_train(
-        s, b, *spec.args, n, flat.t, flat.params.data_ptr(), flat.m.data_ptr(), flat.v.data_ptr(), draws.rgb.data_ptr(),
-        draws.probs.data_ptr(), len(draws.rgb), pointers(draws.indices, b), pointers(draws.uniforms, spec.n_labels * b),
+        s, b, *spec.args, n, flat.t, flat.params.data_ptr(), flat.m.data_ptr(), flat.v.data_ptr(), batches.rgb.data_ptr(),
+        batches.probs.data_ptr(), len(batches.rgb), pointers(batches.indices, b), pointers(batches.uniforms, spec.n_labels * b),
         weights.ctypes.data, lr.ctypes.data, records.data_ptr(), counts.data_ptr())
     flat.t += n
     return records, counts

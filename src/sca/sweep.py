@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import colors, reference
+from . import colors, forward, reference
 from .cache import cache_dir, cached, package_digest, run_key
 from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predictor, reconstruct, select
 from .experiments import Experiment, Variant
@@ -154,11 +154,16 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
     stream = stream or TorchStream()
     if show is not None and show not in seeds:
         raise ValueError(f"{experiment.name}: seed {show} to show is not among the seeds {seeds[:5]}...")
-    if not cache:
-        return evaluate_run(experiment, train(experiment, seeds, stream=stream, progress=progress), progress, show, variants)
-    (train_path, key), (eval_path, eval_key) = _entries(experiment, seeds, stream, show, variants)
-    trained = lambda: cached(train_path, key, lambda: train(experiment, seeds, stream=stream, progress=progress))
-    return cached(eval_path, eval_key, lambda: evaluate_run(experiment, trained(), progress, show, variants))
+    trained = lambda: train(experiment, seeds, stream=stream, progress=progress)
+    if cache:
+        (train_path, key), (eval_path, eval_key) = _entries(experiment, seeds, stream, show, variants)
+        trained = lambda: cached(train_path, key, lambda: train(experiment, seeds, stream=stream, progress=progress))
+
+    def evaluated() -> RunResult:
+        forward.library()  # evaluation's compiled forward pass: built (or its build fails) before any training
+        return evaluate_run(experiment, trained(), progress, show, variants)
+
+    return cached(eval_path, eval_key, evaluated) if cache else evaluated()
 
 
 def is_cached(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
