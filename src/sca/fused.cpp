@@ -347,24 +347,31 @@ struct Net {
       for (int b = 0; b < B; ++b) ge[k * B + b] = 0;
     if (kind == SEPARATE) separation(r[POWER], r[SHIFT]);
     else if (kind == UNITARITY) norms(v, loss.data()), std::memcpy(row.data(), loss.data(), sizeof(T) * B);
-    for (int b = 0; b < B; ++b) {
-      T value = 0;
-      if (kind == ANCHOR) {
-        for (int k = 0; k < K; ++k) value += (v[k * B + b] - T(dir[k])) * (v[k * B + b] - T(dir[k]));
-      } else if (kind == ANGULAR || kind == ANTI) {
-        T cos = 0;
-        for (int k = 0; k < K; ++k) cos += e[k * B + b] * T(dir[k]);
-        value = kind == ANGULAR ? T(1) - cos : (r[HEMI] ? (cos < 0 ? T(0) : cos) : (cos + T(1)) / T(2));
-        row[b] = cos;
-      } else if (kind == SEPARATE) {
-        value = loss[b];
-      } else if (kind == UNITARITY) {
-        value = (row[b] - T(1)) * (row[b] - T(1));
-      } else {  // SUBSPACE: squares of the penalised dims
-        for (int k = 0; k < K; ++k)
-          if (r[DIMS] >> k & 1) value += v[k * B + b] * v[k * B + b];
+    // Each sample's loss (SEPARATE: already in loss), a latent dim at a time so that the loops over samples
+    // vectorise; every sample's sum over dims runs in dim order.
+    if (kind == ANCHOR || kind == SUBSPACE) {
+      for (int b = 0; b < B; ++b) loss[b] = 0;
+      for (int k = 0; k < K; ++k) {
+        const T* vk = v + k * B;
+        if (kind == ANCHOR) {
+          T d = T(dir[k]);
+          for (int b = 0; b < B; ++b) loss[b] += (vk[b] - d) * (vk[b] - d);
+        } else if (r[DIMS] >> k & 1) {  // SUBSPACE: squares of the penalised dims
+          for (int b = 0; b < B; ++b) loss[b] += vk[b] * vk[b];
+        }
       }
-      loss[b] = value;
+    } else if (kind == ANGULAR || kind == ANTI) {
+      for (int b = 0; b < B; ++b) row[b] = 0;  // the cosine
+      for (int k = 0; k < K; ++k) {
+        T d = T(dir[k]);
+        for (int b = 0; b < B; ++b) row[b] += e[k * B + b] * d;
+      }
+      for (int b = 0; b < B; ++b) {
+        T cos = row[b];
+        loss[b] = kind == ANGULAR ? T(1) - cos : (r[HEMI] ? (cos < 0 ? T(0) : cos) : (cos + T(1)) / T(2));
+      }
+    } else if (kind == UNITARITY) {
+      for (int b = 0; b < B; ++b) loss[b] = (row[b] - T(1)) * (row[b] - T(1));
     }
     T term = dot_lanes(loss.data(), coef.data(), B) / total;
     // d(w·term)/d(sample b's loss) = w·coef_b/total
@@ -372,16 +379,21 @@ struct Net {
     if (kind == SEPARATE) {
       separation_back();
     } else {
-      for (int b = 0; b < B; ++b) {
-        T g = coef[b];
-        for (int k = 0; k < K; ++k) {
-          T vk = v[k * B + b];
-          if (kind == ANCHOR) glat[k * B + b] += g * (T(2) * (vk - T(dir[k])));
-          else if (kind == ANGULAR) ge[k * B + b] = -g * T(dir[k]);
-          else if (kind == ANTI) ge[k * B + b] = (r[HEMI] ? (row[b] >= 0 ? g : T(0)) : g / T(2)) * T(dir[k]);
-          else if (kind == UNITARITY) glat[k * B + b] += row[b] > 0 ? g * (T(2) * (row[b] - T(1))) * (vk / row[b]) : T(0);
-          else if (kind == SUBSPACE && (r[DIMS] >> k & 1)) glat[k * B + b] += g * (T(2) * vk);
-        }
+      for (int k = 0; k < K; ++k) {
+        const T* vk = v + k * B;
+        const T d = T(dir[k]);
+        T* gl = glat + k * B;
+        T* gek = ge.data() + k * B;
+        if (kind == ANCHOR)
+          for (int b = 0; b < B; ++b) gl[b] += coef[b] * (T(2) * (vk[b] - d));
+        else if (kind == ANGULAR)
+          for (int b = 0; b < B; ++b) gek[b] = -coef[b] * d;
+        else if (kind == ANTI)
+          for (int b = 0; b < B; ++b) gek[b] = (r[HEMI] ? (row[b] >= 0 ? coef[b] : T(0)) : coef[b] / T(2)) * d;
+        else if (kind == UNITARITY)
+          for (int b = 0; b < B; ++b) gl[b] += row[b] > 0 ? coef[b] * (T(2) * (row[b] - T(1))) * (vk[b] / row[b]) : T(0);
+        else if (kind == SUBSPACE && (r[DIMS] >> k & 1))
+          for (int b = 0; b < B; ++b) gl[b] += coef[b] * (T(2) * vk[b]);
       }
     }
     if (kind == ANGULAR || kind == ANTI || kind == SEPARATE) {
