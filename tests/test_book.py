@@ -133,6 +133,33 @@ def test_a_table_in_the_pdf_breaks_across_pages_with_its_header_repeated():
     assert render.long_table(quarto.table(many, {}).latex, "", wide=False).startswith("{\\footnotesize")
 
 
+def test_latex_reruns_until_its_labels_settle_starting_from_the_last_builds(tmp_path, monkeypatch):
+    """The engine reruns until a run leaves the files it reads back as it found them (so the last run printed the
+    labels as they are), starting from the last build's: one run when nothing moved."""
+    import render
+
+    runs = []
+    real = subprocess.run
+    monkeypatch.setattr(render.subprocess, "run", lambda cmd, **kw: (runs.append(cmd[0]), real(cmd, **kw))[1])
+
+    def build(pages_before: int) -> str:
+        folder = tmp_path / f"build{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        tex = folder / "doc.tex"
+        tex.write_text("\\documentclass{article}\\usepackage{hyperref}\\begin{document}\\tableofcontents\n"
+                       "\\section{One}See page \\pageref{two}.\n" + "\\newpage x\n" * pages_before +
+                       "\\section{Two}\\label{two}\\end{document}\n")
+        runs.clear()
+        pdf = render.latex(tex, {"pdf-engine": "xelatex"}, tmp_path / "state")
+        assert runs[-1] == "xdvipdfmx" and pdf.exists()
+        return re.search(r"\\newlabel\{two\}\{\{\d+\}\{(\d+)\}", (folder / "doc.aux").read_text()).group(1)
+
+    # from nothing: a run that writes the labels and contents, and one that reads them and leaves them as they were
+    assert build(2) == "3" and runs.count("xelatex") == 2
+    assert build(2) == "3" and runs.count("xelatex") == 1  # the kept files are this document's already
+    assert build(4) == "5" and runs.count("xelatex") == 2  # the label moved: the first run wrote it anew
+
+
 def test_every_character_the_book_prints_has_a_glyph_in_the_pdf(rendered):
     """Every character of the rendered pages is in the PDF's main font, or drawn from the fallback font."""
     import html as html_lib
