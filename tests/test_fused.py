@@ -38,8 +38,7 @@ def _eager(experiment, params, x, labels, weights, names):
     step_labels = {name: labels[:, i] for i, name in enumerate(names)}
     loss, records = step_loss(model, x, experiment.regularizers, step_labels, weights.tolist())
     loss.sum().backward()
-    # the fused layout: per layer weight then bias (the model lists all weights, then all biases)
-    order = [t for pair in zip(model.weights, model.biases) for t in pair]
+    order = fused.model_params(model)
     return records, torch.cat([t.grad.reshape(SEEDS, -1) for t in order], dim=1)
 
 

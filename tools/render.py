@@ -45,6 +45,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # sca, imported lazily (see import_sca)
 OUT = ROOT / "_book"
 FREEZE = ROOT / "_freeze"
 TOOLS = Path(__file__).parent
@@ -94,7 +95,6 @@ def book_pages(config: dict) -> list[Page]:
 # --- 2. execution ----------------------------------------------------------------------------------------
 
 def source_key(text: str) -> str:
-    sys.path.insert(0, str(ROOT / "src"))
     from sca.cache import package_digest
 
     return hashlib.sha256((text + package_digest()).encode()).hexdigest()[:20]
@@ -248,13 +248,10 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def import_sca() -> threading.Thread:
+def import_sca() -> None:
     """Import sca (torch, pandas, SciPy: seconds) in a thread, while the kernels boot and the pre-render step runs:
     the pages' freeze keys and the PDF's table preamble need it, and would otherwise wait for it in turn."""
-    sys.path.insert(0, str(ROOT / "src"))
-    thread = threading.Thread(target=importlib.import_module, args=("sca.tables",), daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=importlib.import_module, args=("sca.tables",), daemon=True).start()
 
 
 # --- 3. notebook -> Markdown --------------------------------------------------------------------------------
@@ -545,7 +542,6 @@ MAIN_FONT, FALLBACK_FONT, FALLBACK_CHARS = "DejaVu Serif", "DejaVu Sans", "âœ“âœ
 
 
 def pdf_header() -> str:
-    sys.path.insert(0, str(ROOT / "src"))
     from sca.tables import PREAMBLE
 
     glyphs = "".join(f'\\newunicodechar{{{c}}}{{{{\\scafallback\\char"{ord(c):04X}}}}}\n' for c in FALLBACK_CHARS)

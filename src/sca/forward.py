@@ -35,11 +35,8 @@ def library(vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
 
 
 def flat_params(model: ColorAutoencoder) -> torch.Tensor:
-    """The model's parameters as [S, P] float32, layer by layer: weight [out, in] row-major, then bias."""
-    parts = []
-    for w, b in zip(model.weights, model.biases):
-        parts += [w.detach().reshape(model.n_seeds, -1), b.detach()]
-    return torch.cat(parts, dim=1).float().contiguous()
+    """The model's parameters as [S, P] float32, in the fused step's layout (layer by layer, weight then bias)."""
+    return fused.flatten(fused.model_params(model))
 
 
 def _args(model: ColorAutoencoder) -> list[int]:

@@ -152,12 +152,22 @@ def spec(model: ModelConfig, regularizers: Sequence[Regularizer], label_names: S
     return Spec(model, regs, dirs, len(label_names))
 
 
+def flatten(params: Sequence[torch.Tensor]) -> torch.Tensor:
+    """S seeds' parameters (weight [S, out, in] and bias [S, out] of each layer, in order) as one float32 [S, P]."""
+    return torch.cat([p.detach().reshape(p.shape[0], -1) for p in params], dim=1).float().contiguous()
+
+
+def model_params(model: ColorAutoencoder) -> list[torch.Tensor]:
+    """The model's parameters in the fused layout's order: each layer's weight, then its bias (the model lists all
+    weights, then all biases)."""
+    return [t for pair in zip(model.weights, model.biases) for t in pair]
+
+
 class Flat:
     """S seeds' parameters as one [S, P] buffer (see the module's docstring), with Adam's moments."""
 
     def __init__(self, params: Sequence[torch.Tensor]):
-        n = params[0].shape[0]
-        self.params = torch.cat([p.detach().reshape(n, -1) for p in params], dim=1).float().contiguous()
+        self.params = flatten(params)
         self.m = torch.zeros_like(self.params)
         self.v = torch.zeros_like(self.params)
         self.t = 0

@@ -154,10 +154,11 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
     stream = stream or TorchStream()
     if show is not None and show not in seeds:
         raise ValueError(f"{experiment.name}: seed {show} to show is not among the seeds {seeds[:5]}...")
-    trained = lambda: train(experiment, seeds, stream=stream, progress=progress)
+    training = lambda: train(experiment, seeds, stream=stream, progress=progress)
+    trained = training
     if cache:
         (train_path, key), (eval_path, eval_key) = _entries(experiment, seeds, stream, show, variants)
-        trained = lambda: cached(train_path, key, lambda: train(experiment, seeds, stream=stream, progress=progress))
+        trained = lambda: cached(train_path, key, training)
 
     def evaluated() -> RunResult:
         forward.library()  # evaluation's compiled forward pass: built (or its build fails) before any training

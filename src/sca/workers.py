@@ -35,7 +35,8 @@ def keep_freed_memory() -> bool:
     A training step allocates ~1 MB temporaries, and evaluation tensors of up to ~30 MB (60 seeds x 8192 colours x
     16) thousands of times; returned to the kernel, each comes back as fresh pages that fault on first touch. With
     blocks up to 32 MB kept and the heap trimmed only past 1 GB, evaluating 2.3 (60 seeds on its 552,960-colour
-    loss grid) spent 0.0-0.4 s in the kernel instead of 3.4-4.0 s. Changes no result; False where there is no glibc."""
+    loss grid, with its per-colour error then in PyTorch) spent 0.0-0.4 s in the kernel instead of 3.4-4.0 s.
+    Changes no result; False where there is no glibc."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         mallopt = libc.mallopt
