@@ -34,3 +34,14 @@ def busy_core():
 def quiet():
     """Nothing else running (the counterpart of `busy_core`)."""
     yield
+
+
+def quiet_and_loaded(fn, rounds: int = 3) -> tuple[float, float]:
+    """Best wall time of `fn` quiet and beside a busy core, measured alike: `rounds` rounds of one quiet call then
+    one loaded call, so that the machine's wandering speed reaches both sides and neither gets more tries."""
+    quiet_s, loaded_s = float("inf"), float("inf")
+    for _ in range(rounds):
+        quiet_s = min(quiet_s, timed(fn)[0])
+        with busy_core():
+            loaded_s = min(loaded_s, timed(fn)[0])
+    return quiet_s, loaded_s
