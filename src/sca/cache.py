@@ -56,7 +56,8 @@ def cache_dir() -> Path:
 # The modules whose code determines a trained model: editing anything else (evaluation, figures,
 # tables, the book) reuses cached training.
 TRAINING_SOURCES = ("colors.py", "data.py", "schedule.py", "model.py", "regularizers.py", "interventions.py",
-                    "stream.py", "optim.py", "fused.py", "fused.cpp", "gelu.h", "train.py")
+                    "stream.py", "optim.py", "fused.py", "fused.cpp", "gelu.h", "lanes.h", "layers.h", "regularizers.h",
+                    "train.py")
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,7 @@
 // and decode latents to each colour's squared reconstruction error. An intervention acts on the latents
 // between the two calls (in PyTorch, interventions.py), so each formula lives in one place.
 //
-// The formulas are those of model.py in eval mode (outputs clamped to [0, 1]); tests/test_evaluate.py
+// The formulas are those of model.py in eval mode (outputs clamped to [0, 1]); tests/test_forward.py
 // compares them with the model's own forward. One seed at a time, BLOCK colours at a time, in
 // feature-major blocks so that the loops over colours vectorise and a seed's weights and activations stay
 // in the L1 cache: PyTorch's batched matrix products with 3 or 4 inputs spend most of their time
@@ -12,33 +12,16 @@
 #include <vector>
 
 #include "gelu.h"
+#include "layers.h"
 
 namespace {
 
 constexpr int BLOCK = 64;  // colours per block
-constexpr int LANES = 16;  // colours whose sums a linear layer keeps in registers
 
-struct Forward {
-  int K, H, depth, P = 0;
-  std::vector<int> in, out, w_off, b_off;  // per layer: widths and offsets into one seed's parameters
-  std::vector<float> a, b;                 // activations [width][BLOCK], ping-pong
+struct Forward : Layers {
+  std::vector<float> a, b;  // activations [width][BLOCK], ping-pong
 
-  Forward(int k, int h, int d) : K(k), H(h), depth(d) {
-    in.push_back(3);
-    for (int i = 0; i < d; ++i) out.push_back(H), in.push_back(H);
-    out.push_back(K), in.push_back(K);
-    for (int i = 0; i < d; ++i) out.push_back(H), in.push_back(H);
-    out.push_back(3);
-    for (size_t l = 0; l < out.size(); ++l) {
-      w_off.push_back(P), P += out[l] * in[l];
-      b_off.push_back(P), P += out[l];
-    }
-    int wide = H > K ? H : K;
-    a.assign(size_t(wide > 3 ? wide : 3) * BLOCK, 0);
-    b.assign(a.size(), 0);
-  }
-
-  int n_enc() const { return depth + 1; }
+  Forward(int k, int h, int d) : Layers(k, h, d), a(size_t(widest()) * BLOCK), b(a.size()) {}
 
   // Layers [first, last) from `a`, GELU after all but the last; the result is left in `a`.
   void run(const float* p, int first, int last) {
@@ -90,7 +73,7 @@ struct Forward {
 
   void decode_mse(const float* p, const float* z, const float* x, int n, int sigmoid, float* mse) {
     load(z, n, K);
-    run(p, n_enc(), int(out.size()));
+    run(p, n_enc(), n_layers());
     float* target = b.data();
     for (int c = 0; c < 3; ++c)
       for (int j = 0; j < BLOCK; ++j) target[c * BLOCK + j] = j < n ? x[size_t(j) * 3 + c] : 0.0f;

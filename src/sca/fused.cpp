@@ -4,12 +4,14 @@
 // [B, B] similarity matrix in the L1 cache for a whole segment of steps.
 //
 // The formulas are those of model.py, regularizers.py and optim.py (the eager path); the Python side
-// (fused.py) documents the memory layout and tests every gradient against autograd.
+// (fused.py) documents the memory layout and tests every gradient against autograd. The headers hold the
+// layer table (layers.h), the fixed-order sums (lanes.h), the regularizers (regularizers.h) and the exp and
+// GELU (gelu.h).
 //
 // Built with -ffp-contract=off and without -ffast-math: every operation is a single IEEE-rounded
 // one, so the vectorised and scalar code paths give the same bits, and so do builds for any vector
-// width (fused.py builds with -mavx2 where the processor has it; tests/test_fused.py compares). Sums over the batch use eight
-// explicit partial sums, so their order is fixed whatever the compiler vectorises.
+// width (fused.py builds for the widest this processor has; tests/test_fused.py compares). Sums over the
+// batch use eight explicit partial sums (lanes.h), so their order is fixed whatever the compiler vectorises.
 
 #include <cmath>
 #include <cstdint>
@@ -17,11 +19,11 @@
 #include <vector>
 
 #include "gelu.h"
+#include "lanes.h"
+#include "layers.h"
+#include "regularizers.h"
 
 namespace {
-
-enum Kind { ANCHOR = 0, ANGULAR = 1, ANTI = 2, SEPARATE = 3, UNITARITY = 4, SUBSPACE = 5 };
-enum Field { KIND, LAYER, UNIT, LABELS, POWER, SHIFT, HEMI, DIMS, N_FIELDS };  // regs_i row; LAYER: 0 pre, 1 post
 
 struct Config {
   int S, B, K, H, depth, normalize, sigmoid, L, R;
@@ -29,84 +31,23 @@ struct Config {
   const double* dirs;  // [R, K]: the anchor direction (anchor) or its unit vector (angular kinds)
 };
 
-// Σ a[i] and Σ a[i]·b[i] with eight partial sums in a fixed order.
 template <typename T>
-T reduce_lanes(const T* acc) {
-  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-}
-
-template <typename T>
-T sum_lanes(const T* a, int n) {
-  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += a[i + l];
-  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i];
-  return reduce_lanes(acc);
-}
-
-// sum_lanes of a[0..n) where a[n..n+8) may be read and every a[j] there is +0 (the sum is the same bits: adding
-// +0 to a lane changes nothing, and no lane is -0, as no sum of +0 and other numbers is): no scalar tail.
-template <typename T>
-T sum_padded(const T* a, int n) {
-  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int i = 0; i < n; i += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += a[i + l];
-  return reduce_lanes(acc);
-}
-
-template <typename T>
-T dot_lanes(const T* a, const T* b, int n) {
-  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
-  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[i];
-  return reduce_lanes(acc);
-}
-
-template <typename T>
-struct Net {
+struct Net : Layers {
   const Config& c;
-  std::vector<int> in, out, w_off, b_off;  // per layer: widths and offsets into one seed's parameters
-  int P = 0;
+  Regularizers<T> terms;
   // Activations are feature-major, [width][B], so the loops over samples vectorise.
   std::vector<std::vector<T>> h;  // h[l]: input of layer l; h[n_layers]: the output
   std::vector<std::vector<T>> u;  // u[l]: pre-activation of layer l
   std::vector<std::vector<T>> slope_gelu;  // the GELU's slope at u[l], for the backward pass
-  std::vector<T> zpre, z, norm, gz, gzpre, gh, gu, e, en, ge, coef, loss, row;
-  static constexpr int BLOCK = 32;  // entries of a similarity row raised to the power together
-  int BP;  // B rounded up to a multiple of BLOCK: the row stride of the separation's matrices
-  int SP;  // the row stride of sim: BP and 8 columns that stay +0 (sum_padded reads up to 8 past a row's B)
-  std::vector<T> sim, slope, ep, gep;  // [B][BP] similarities (then M), slopes; e and its gradient as [K][BP]
+  std::vector<T> zpre, z, norm, gz, gzpre, gh, gu, zg;
 
-  explicit Net(const Config& cfg) : c(cfg) {
-    int d = c.depth;
-    in.push_back(3);
-    for (int i = 0; i < d; ++i) out.push_back(c.H), in.push_back(c.H);
-    out.push_back(c.K), in.push_back(c.K);
-    for (int i = 0; i < d; ++i) out.push_back(c.H), in.push_back(c.H);
-    out.push_back(3);
-    for (size_t l = 0; l < out.size(); ++l) {
-      w_off.push_back(P), P += out[l] * in[l];
-      b_off.push_back(P), P += out[l];
-    }
-    int B = c.B, wide = c.H > c.K ? c.H : c.K;
-    wide = wide > 3 ? wide : 3;
-    for (size_t l = 0; l <= out.size(); ++l) h.emplace_back(size_t(wide) * B);
-    for (size_t l = 0; l < out.size(); ++l) u.emplace_back(size_t(wide) * B), slope_gelu.emplace_back(size_t(wide) * B);
-    for (auto* v : {&zpre, &z, &gz, &gzpre, &gh, &gu, &e, &ge}) v->assign(size_t(wide) * B, 0);
-    for (auto* v : {&norm, &en, &coef, &loss, &row}) v->assign(B, 0);
-    BP = (B + BLOCK - 1) & ~(BLOCK - 1);
-    SP = BP + 8;  // 8 columns of zeros after each row of sim, for sum_padded
-    sim.assign(size_t(B) * SP, 0);
-    slope.assign(size_t(B) * BP, 0);
-    ep.assign(size_t(c.K) * BP, 0);
-    gep.assign(BP, 0);
+  explicit Net(const Config& cfg) : Layers(cfg.K, cfg.H, cfg.depth), c(cfg), terms(cfg.B, cfg.K, cfg.L) {
+    size_t n = size_t(widest()) * c.B;
+    for (int l = 0; l <= n_layers(); ++l) h.emplace_back(n);
+    for (int l = 0; l < n_layers(); ++l) u.emplace_back(n), slope_gelu.emplace_back(n);
+    for (auto* v : {&zpre, &z, &gz, &gzpre, &gh, &gu}) v->assign(n, 0);
+    for (auto* v : {&norm, &zg}) v->assign(c.B, 0);
   }
-
-  int n_layers() const { return int(out.size()); }
-  int n_enc() const { return c.depth + 1; }
 
   // u = W h + b for every sample.
   void linear(const T* p, int l, const T* x, T* y) {
@@ -199,224 +140,17 @@ struct Net {
     if (cur != &gh) gh.swap(gu);
   }
 
-  // Per-sample norms of a [K][B] latent.
-  void norms(const T* v, T* n) {
-    int B = c.B;
-    for (int b = 0; b < B; ++b) n[b] = 0;
-    for (int k = 0; k < c.K; ++k)
-      for (int b = 0; b < B; ++b) n[b] += v[k * B + b] * v[k * B + b];
-    for (int b = 0; b < B; ++b) n[b] = std::sqrt(n[b]);
-  }
-
-  // e = v / (‖v‖ + 1e-8), the regularizers' own normalisation (en holds ‖v‖).
-  void unit_rows(const T* v) {
-    int B = c.B;
-    norms(v, en.data());
-    for (int k = 0; k < c.K; ++k)
-      for (int b = 0; b < B; ++b) e[k * B + b] = v[k * B + b] / (en[b] + T(1e-8));
-  }
-
-  // Gradient through e = v / (‖v‖ + ε): g_v = g_e/(n+ε) - v (v·g_e) / (n (n+ε)²), added to gv.
-  void unit_rows_back(const T* v, T* gv) {
-    int B = c.B;
-    for (int b = 0; b < B; ++b) row[b] = 0;
-    for (int k = 0; k < c.K; ++k)
-      for (int b = 0; b < B; ++b) row[b] += v[k * B + b] * ge[k * B + b];
-    for (int k = 0; k < c.K; ++k)
-      for (int b = 0; b < B; ++b) {
-        T d = en[b] + T(1e-8);
-        T radial = en[b] > 0 ? v[k * B + b] * row[b] / (en[b] * d * d) : T(0);
-        gv[k * B + b] += ge[k * B + b] / d - radial;
-      }
-  }
-
-  // Σ_j f(e_i·e_j) per sample, f(c) = ((c + 1)/2)^power (shift) or c^power, with f = const where c is
-  // within isclose's tolerance of 1 (the sample itself, duplicates). The similarity is symmetric, so
-  // row i needs only j >= i (its values count for both samples); rows start at the block holding i and
-  // run to BP, so every loop works on whole blocks (the extra entries are not used).
-  void separation(int power, bool shift) {
-    int B = c.B, K = c.K;
-    const T same = T(1.0 - (1e-8 + 1e-5));
-    const T half = shift ? T(0.5) : T(1);
-    for (int k = 0; k < K; ++k)
-      for (int b = 0; b < BP; ++b) ep[k * BP + b] = b < B ? e[k * B + b] : T(0);
-    for (int i = 0; i < B; ++i) loss[i] = 0;
-    for (int i = 0; i < B; ++i) {
-      int j0 = i & ~(BLOCK - 1);
-      T* s = sim.data() + size_t(i) * SP;
-      T* d = slope.data() + size_t(i) * BP;
-      for (int j = j0; j < BP; ++j) s[j] = 0;
-      for (int k = 0; k < K; ++k) {
-        T ei = ep[k * BP + i];
-        const T* ek = ep.data() + size_t(k) * BP;
-        for (int j = j0; j < BP; ++j) s[j] += ei * ek[j];
-      }
-      // keep = 0 for the sample itself and duplicates; f = c^power, slope = f' = power·c^(power-1)·½ (shift);
-      // c^(power-1) by repeated squaring, a block at a time: 32 entries are four independent chains of
-      // AVX multiplies, which keeps the multiplier busy (one chain waits on each result; 1.3x faster).
-      for (int jb = j0; jb < BP; jb += BLOCK) {
-        T kp[BLOCK], cc[BLOCK], r[BLOCK], sq[BLOCK];
-        for (int l = 0; l < BLOCK; ++l) {
-          kp[l] = s[jb + l] < same ? T(1) : T(0);
-          cc[l] = s[jb + l] * kp[l];
-          cc[l] = shift ? (cc[l] + T(1)) * T(0.5) : cc[l];
-          r[l] = 1;
-          sq[l] = cc[l];
-        }
-        for (int n = power - 1; n; n >>= 1) {
-          if (n & 1)
-            for (int l = 0; l < BLOCK; ++l) r[l] *= sq[l];
-          if (n > 1)
-            for (int l = 0; l < BLOCK; ++l) sq[l] *= sq[l];
-        }
-        for (int l = 0; l < BLOCK; ++l) {
-          s[jb + l] = r[l] * cc[l];
-          d[jb + l] = r[l] * kp[l] * T(power) * half;
-        }
-      }
-      for (int j = B; j < BP; ++j) s[j] = 0;  // the padding's powers (1/2^power with the shift) stay out of the sum
-      loss[i] += sum_padded(s + i, B - i);
-      for (int j = i + 1; j < B; ++j) loss[j] += s[j];
-    }
-  }
-
-  // ge[k][i] = Σ_j (coef_i + coef_j) slope_ij e[k][j]: (G + Gᵀ) e with G_ij = coef_i slope_ij. The
-  // matrix M_ij = (coef_i + coef_j) slope_ij is symmetric: its upper triangle is computed from the
-  // rows `separation` stored and mirrored, so that the product runs over whole rows.
-  void separation_back() {
-    int B = c.B, K = c.K;
-    for (int i = 0; i < B; ++i) {
-      const T* d = slope.data() + size_t(i) * BP;
-      T* m = sim.data() + size_t(i) * SP;
-      T ci = coef[i];
-      for (int j = i; j < B; ++j) m[j] = (ci + coef[j]) * d[j];
-      for (int j = i + 1; j < B; ++j) sim[size_t(j) * SP + i] = m[j];
-    }
-    for (int k = 0; k < K; ++k) {
-      if (BP == 64) {  // every experiment's batch: the sums stay in registers
-        latent_grad<64>(k);
-        continue;
-      }
-      T* gk = gep.data();
-      for (int b = 0; b < BP; ++b) gk[b] = 0;
-      for (int j = 0; j < B; ++j) {
-        T ekj = ep[k * BP + j];
-        const T* m = sim.data() + size_t(j) * SP;
-        for (int b = 0; b < BP; ++b) gk[b] += m[b] * ekj;
-      }
-      for (int b = 0; b < B; ++b) ge[k * B + b] = gk[b];
-    }
-  }
-
-  // ge[k][b] = Σ_j M[j][b]·e[k][j], j in order, for N = BP columns: the loop above with its sums in registers.
-  template <int N>
-  void latent_grad(int k) {
-    T acc[N] = {};
-    for (int j = 0; j < c.B; ++j) {
-      T ekj = ep[k * BP + j];
-      const T* m = sim.data() + size_t(j) * SP;
-      for (int b = 0; b < N; ++b) acc[b] += m[b] * ekj;
-    }
-    for (int b = 0; b < c.B; ++b) ge[k * c.B + b] = acc[b];
-  }
-
-  // One regularizer's term (a batch mean, or a mean over labelled samples) and its gradient, scaled by
-  // the schedule weight w, added to glat (the gradient of the latent v it reads).
-  T regularizer(const int* r, const double* dir, const T* v, const T* labels, T w, T* glat) {
-    int B = c.B, K = c.K;
-    int kind = r[KIND];
-    // Per-sample weights: the sum of the selected labels clamped to [0, 1], or 1/B for a batch mean.
-    T total;
-    if (r[LABELS]) {
-      for (int b = 0; b < B; ++b) coef[b] = 0;
-      for (int l = 0; l < c.L; ++l)
-        if (r[LABELS] >> l & 1)
-          for (int b = 0; b < B; ++b) coef[b] += labels[l * B + b];
-      for (int b = 0; b < B; ++b) coef[b] = coef[b] < 0 ? T(0) : (coef[b] > 1 ? T(1) : coef[b]);
-      total = sum_lanes(coef.data(), B) + T(1e-8);
-    } else {
-      for (int b = 0; b < B; ++b) coef[b] = 1;
-      total = T(B);
-    }
-    bool unit = r[UNIT];
-    if (kind == ANGULAR || kind == ANTI || kind == SEPARATE) {
-      if (unit) std::memcpy(e.data(), v, sizeof(T) * K * B);
-      else unit_rows(v);
-    }
-    for (int k = 0; k < K; ++k)
-      for (int b = 0; b < B; ++b) ge[k * B + b] = 0;
-    if (kind == SEPARATE) separation(r[POWER], r[SHIFT]);
-    else if (kind == UNITARITY) norms(v, loss.data()), std::memcpy(row.data(), loss.data(), sizeof(T) * B);
-    // Each sample's loss (SEPARATE: already in loss), a latent dim at a time so that the loops over samples
-    // vectorise; every sample's sum over dims runs in dim order.
-    if (kind == ANCHOR || kind == SUBSPACE) {
-      for (int b = 0; b < B; ++b) loss[b] = 0;
-      for (int k = 0; k < K; ++k) {
-        const T* vk = v + k * B;
-        if (kind == ANCHOR) {
-          T d = T(dir[k]);
-          for (int b = 0; b < B; ++b) loss[b] += (vk[b] - d) * (vk[b] - d);
-        } else if (r[DIMS] >> k & 1) {  // SUBSPACE: squares of the penalised dims
-          for (int b = 0; b < B; ++b) loss[b] += vk[b] * vk[b];
-        }
-      }
-    } else if (kind == ANGULAR || kind == ANTI) {
-      for (int b = 0; b < B; ++b) row[b] = 0;  // the cosine
-      for (int k = 0; k < K; ++k) {
-        T d = T(dir[k]);
-        for (int b = 0; b < B; ++b) row[b] += e[k * B + b] * d;
-      }
-      for (int b = 0; b < B; ++b) {
-        T cos = row[b];
-        loss[b] = kind == ANGULAR ? T(1) - cos : (r[HEMI] ? (cos < 0 ? T(0) : cos) : (cos + T(1)) / T(2));
-      }
-    } else if (kind == UNITARITY) {
-      for (int b = 0; b < B; ++b) loss[b] = (row[b] - T(1)) * (row[b] - T(1));
-    }
-    T term = dot_lanes(loss.data(), coef.data(), B) / total;
-    // d(w·term)/d(sample b's loss) = w·coef_b/total
-    for (int b = 0; b < B; ++b) coef[b] = w * coef[b] / total;
-    if (kind == SEPARATE) {
-      separation_back();
-    } else {
-      for (int k = 0; k < K; ++k) {
-        const T* vk = v + k * B;
-        const T d = T(dir[k]);
-        T* gl = glat + k * B;
-        T* gek = ge.data() + k * B;
-        if (kind == ANCHOR)
-          for (int b = 0; b < B; ++b) gl[b] += coef[b] * (T(2) * (vk[b] - d));
-        else if (kind == ANGULAR)
-          for (int b = 0; b < B; ++b) gek[b] = -coef[b] * d;
-        else if (kind == ANTI)
-          for (int b = 0; b < B; ++b) gek[b] = (r[HEMI] ? (row[b] >= 0 ? coef[b] : T(0)) : coef[b] / T(2)) * d;
-        else if (kind == UNITARITY)
-          for (int b = 0; b < B; ++b) gl[b] += row[b] > 0 ? coef[b] * (T(2) * (row[b] - T(1))) * (vk[b] / row[b]) : T(0);
-        else if (kind == SUBSPACE && (r[DIMS] >> k & 1))
-          for (int b = 0; b < B; ++b) gl[b] += coef[b] * (T(2) * vk[b]);
-      }
-    }
-    if (kind == ANGULAR || kind == ANTI || kind == SEPARATE) {
-      if (unit) {
-        for (int i = 0; i < K * B; ++i) glat[i] += ge[i];
-      } else {
-        unit_rows_back(v, glat);
-      }
-    }
-    return term;
-  }
-
   // Loss and gradient of one seed for one batch: x [B, 3] sample-major, labels [L][B], w [R]
   // (float32 schedule weights). Writes g [P] and rec [2 + R]: loss, recon, each term (0 if w = 0).
   void loss_grad(const T* p, const T* x, const T* labels, const float* w, T* g, T* rec) {
-    int B = c.B, K = c.K, nl = n_layers(), ne = n_enc();
+    int B = c.B, nl = n_layers(), ne = n_enc();
     for (int i = 0; i < P; ++i) g[i] = 0;
     for (int b = 0; b < B; ++b)
       for (int ch = 0; ch < 3; ++ch) h[0][ch * B + b] = x[b * 3 + ch];
     run(p, 0, ne);
     std::memcpy(zpre.data(), h[ne].data(), sizeof(T) * K * B);
     if (c.normalize) {
-      norms(zpre.data(), norm.data());
+      norms(zpre.data(), norm.data(), K, B);
       for (int k = 0; k < K; ++k)
         for (int b = 0; b < B; ++b) {
           T n = norm[b] > T(1e-12) ? norm[b] : T(1e-12);
@@ -448,7 +182,7 @@ struct Net {
       if (w[r] != 0.0f) {
         bool pre = reg[LAYER] == 0 || !c.normalize;
         T* glat = pre && c.normalize ? gzpre.data() : gz.data();
-        term = regularizer(reg, c.dirs + r * K, pre ? zpre.data() : z.data(), labels, T(w[r]), glat);
+        term = terms.regularizer(reg, c.dirs + r * K, pre ? zpre.data() : z.data(), labels, T(w[r]), glat);
         total = total + T(w[r]) * term;
       }
       rec[2 + r] = term;
@@ -458,13 +192,13 @@ struct Net {
     // Through the normalisation z = z_pre / max(‖z_pre‖, 1e-12): g_pre = (g - z (z·g)) / ‖z_pre‖.
     T* gtop = gu.data();
     if (c.normalize) {
-      for (int b = 0; b < B; ++b) row[b] = 0;
+      for (int b = 0; b < B; ++b) zg[b] = 0;
       for (int k = 0; k < K; ++k)
-        for (int b = 0; b < B; ++b) row[b] += z[k * B + b] * gz[k * B + b];
+        for (int b = 0; b < B; ++b) zg[b] += z[k * B + b] * gz[k * B + b];
       for (int k = 0; k < K; ++k)
         for (int b = 0; b < B; ++b) {
           T n = norm[b] > T(1e-12) ? norm[b] : T(1e-12);
-          T radial = norm[b] > T(1e-12) ? z[k * B + b] * row[b] : T(0);
+          T radial = norm[b] > T(1e-12) ? z[k * B + b] * zg[b] : T(0);
           gtop[k * B + b] = (gz[k * B + b] - radial) / n + gzpre[k * B + b];
         }
     } else {

@@ -69,7 +69,7 @@ def vector_flags() -> tuple[str, ...]:
     return ("-mavx2",) if "avx2" in flags else ()
 
 
-HEADERS = (Path(__file__).with_name("gelu.h"),)
+HEADERS = tuple(sorted(Path(__file__).parent.glob("*.h")))  # what fused.cpp and forward.cpp include
 
 
 def build(source: Path, vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
