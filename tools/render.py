@@ -553,9 +553,26 @@ def pdf_header() -> str:
             f"\\newfontfamily\\scafallback{{{FALLBACK_FONT}}}\n" + glyphs)
 
 
+def pdf_format(config: dict) -> dict:
+    return config.get("format", {}).get("pdf", {})
+
+
+def latex_options(config: dict) -> list[str]:
+    """pandoc's options for the book's LaTeX (after writing the preamble it includes, OUT/pdf-header.tex)."""
+    book, fmt = config["book"], pdf_format(config)
+    header = OUT / "pdf-header.tex"
+    header.write_text(pdf_header())
+    return ["--toc", "--number-sections", "--top-level-division=part", "-V", "documentclass=report",
+            "-V", "geometry:margin=2.2cm", "-V", "colorlinks=true", "-V", f"mainfont={MAIN_FONT}", "-V", "sansfont=DejaVu Sans",
+            "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt",
+            *(["-V", f"mathfont={fmt['mathfont']}"] if fmt.get("mathfont") else []),
+            "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
+            "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
+            "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}", "-M", f"date={book.get('date', '')}"]
+
+
 def write_pdf(pages: list[Page], config: dict) -> Path:
-    book = config["book"]
-    echo = config.get("format", {}).get("pdf", {}).get("echo", True)  # Quarto's `format: pdf: echo: false`
+    echo = pdf_format(config).get("echo", True)  # Quarto's `format: pdf: echo: false`
     chunks, part = [], None
     for page in pages:
         text = page.markdown if echo else CODE_BLOCK.sub("\n", page.markdown)  # raw HTML (the folds) is dropped anyway
@@ -566,19 +583,10 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
         part = page.part
         chunks.append(re.sub(r"^(#+) ", r"#\1 ", text, flags=re.M))  # chapters sit under parts
     pdf = OUT / f"{config['book'].get('output-file', 'book')}.pdf"
-    header = OUT / "pdf-header.tex"
-    header.write_text(pdf_header())
-    fmt = config.get("format", {}).get("pdf", {})
     with tempfile.TemporaryDirectory() as tmp:
         tex = Path(tmp) / "book.tex"
-        run_pandoc(["-f", "markdown", "-t", "latex", "-s", "-o", str(tex), "--toc", "--number-sections",
-                    "--top-level-division=part", "-V", "documentclass=report", "-V", "geometry:margin=2.2cm",
-                    "-V", "colorlinks=true", "-V", f"mainfont={MAIN_FONT}", "-V", "sansfont=DejaVu Sans",
-                    "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt", "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
-                    "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
-                    "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}",
-                    "-M", f"date={book.get('date', '')}"], "\n\n".join(chunks))
-        shutil.move(latex(tex, fmt, FREEZE / "latex" / pdf.stem), pdf)  # the last build's labels, per book
+        run_pandoc(["-f", "markdown", "-t", "latex", "-s", "-o", str(tex), *latex_options(config)], "\n\n".join(chunks))
+        shutil.move(latex(tex, pdf_format(config), FREEZE / "latex" / pdf.stem), pdf)  # the last build's labels, per book
     return pdf
 
 
@@ -591,8 +599,9 @@ def latex(tex: Path, fmt: dict, state: Path | None = None) -> Path:
     files it reads back (AUX_FILES: labels, contents, table widths, bookmarks) as it found them, at most LATEX_RUNS
     times, then the PDF driver once (an `-output-driver=` among `pdf-engine-opt`, else xdvipdfmx). The first run
     starts from the last build's files, kept in `state` (a book whose pages and labels did not move then takes one
-    run; a stale or broken state only costs runs). This book's log says "Label(s) may have changed" on every run, so
-    that message cannot decide (pandoc ran the engine four times, and the driver every time)."""
+    run; a stale or broken state only costs runs). The files decide, not the log's "Label(s) may have changed": that
+    message does not see the contents or longtable's widths (pandoc ran the engine four times, and the driver every
+    time)."""
     opts = fmt.get("pdf-engine-opt")
     opts = [opts] if isinstance(opts, str) else list(opts or [])
     driver = next((o.split("=", 1)[1].split() for o in opts if o.startswith("-output-driver=")), ["xdvipdfmx"])
