@@ -1,5 +1,6 @@
 import multiprocessing
 import time
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -154,3 +155,13 @@ def test_a_written_file_gets_the_users_umask(tmp_path):
         assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
+
+
+def test_the_training_digest_reads_every_file_the_fused_step_includes():
+    """Editing a header that the fused step includes retrains: each is among the training sources."""
+    seen, todo = set(), ["fused.cpp"]
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo += [n for n in re.findall(r'#include "([^"]+)"', (cache.PACKAGE_DIR / name).read_text()) if n not in seen]
+    assert {"fused.cpp", "regularizers.h", "lanes.h"} <= seen <= set(cache.TRAINING_SOURCES), seen - set(cache.TRAINING_SOURCES)
