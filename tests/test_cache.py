@@ -1,6 +1,6 @@
 import multiprocessing
-import time
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
