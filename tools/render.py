@@ -599,9 +599,8 @@ def latex(tex: Path, fmt: dict, state: Path | None = None) -> Path:
     files it reads back (AUX_FILES: labels, contents, table widths, bookmarks) as it found them, at most LATEX_RUNS
     times, then the PDF driver once (an `-output-driver=` among `pdf-engine-opt`, else xdvipdfmx). The first run
     starts from the last build's files, kept in `state` (a book whose pages and labels did not move then takes one
-    run; a stale or broken state only costs runs). The files decide, not the log's "Label(s) may have changed": that
-    message does not see the contents or longtable's widths (pandoc ran the engine four times, and the driver every
-    time)."""
+    run; a stale or broken state only costs runs). The files decide, not the log's rerun messages, which say nothing
+    when only the table of contents moved (pandoc ran the engine four times, and the driver every time)."""
     opts = fmt.get("pdf-engine-opt")
     opts = [opts] if isinstance(opts, str) else list(opts or [])
     driver = next((o.split("=", 1)[1].split() for o in opts if o.startswith("-output-driver=")), ["xdvipdfmx"])
