@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install compiler tex browser test report run bench clean clean-cache
+.PHONY: install compiler tex browser test test-fast lint report run bench clean clean-cache
 
 install: $(STAMP) compiler
 
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,report]'
+	$(PY) -m pip install -q -e '.[test,report,lint]'
 	touch $(STAMP)
 
 # A C++ compiler, which builds training's fused step (src/sca/fused.cpp) on first use (Debian package).
@@ -35,6 +35,16 @@ browser:
 
 test: install tex browser
 	$(PY) -m pytest
+
+# Everything but the book and the runs the scorecard judges (pytest markers `book` and `slow`): under two minutes.
+test-fast: install
+	$(PY) -m pytest -m "not book and not slow"
+
+# ruff's linter and formatter over the Python sources, and mypy over the package (settings in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check src tests tools bench
+	$(VENV)/bin/ruff format --check src tests tools bench
+	$(VENV)/bin/mypy
 
 # The book, HTML and PDF, in _book/: with Quarto where it is installed (the venv's Python first on PATH, for
 # its kernels and the pre-render step), otherwise tools/render.py.

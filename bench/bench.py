@@ -1,7 +1,8 @@
 """`make bench`: speed, as ratios measured in one run on this machine.
 
   1. a straightforward one-seed-at-a-time PyTorch loop (nn.Sequential, stock Adam) of the anchored model 2.4.1,
-     against the batched sweep of 2.4.1 (train, score every seed, select, evaluate the selected model), 60 and 240 seeds;
+     against the batched sweep of 2.4.1 (train, score every seed, select, evaluate the selected model),
+     60 and 240 seeds;
   2. evaluating 60 trained models on the 86,400-colour loss grid;
   3. 60-seed training of 2.4.1 and 2.9.1 as one process with two threads, one process with one thread, and two
      single-threaded worker processes (the default), on a quiet machine and with another process busy on one core;
@@ -31,13 +32,13 @@ import torch.nn.functional as F
 from torch import nn
 
 import sca.train  # noqa: F401  (the module, for swapping its optimizer in part 4)
+from book import book_section, figure_section
+from levers import levers_section
 from sca import colors, experiments
 from sca.data import training_data
 from sca.evaluate import per_color_mse
 from sca.sweep import run
 from sca.train import schedule_step, train
-from book import book_section, figure_section
-from levers import levers_section
 from timing import busy_core, quiet, timed
 
 TRAIN = sys.modules["sca.train"]
@@ -98,8 +99,11 @@ class FusedAdam:
         pass
 
 
-LAYOUTS = {"1 process x 2 threads": dict(workers=1, threads=2), "1 process x 1 thread": dict(workers=1, threads=1),
-           "2 workers x 1 thread": dict(workers=2, threads=1)}
+LAYOUTS = {
+    "1 process x 2 threads": dict(workers=1, threads=2),
+    "1 process x 1 thread": dict(workers=1, threads=1),
+    "2 workers x 1 thread": dict(workers=2, threads=1),
+}
 
 
 def load_section(results: dict) -> None:
@@ -190,11 +194,17 @@ def forward_section(results: dict, model) -> None:
             torch_s, _ = timed(lambda: in_torch(m, rgb, intervention), repeats=3)
             ns = lambda s: s / (model.n_seeds * len(rgb)) * 1e9
             results[f"per-colour error {variant.name}: compiled over PyTorch (speed-up)"] = torch_s / ours
-            print(f"     {variant.name:<12} {ns(ours):5.1f} ns per seed-colour, PyTorch {ns(torch_s):5.1f}: {torch_s / ours:4.2f}x")
+            print(
+                f"     {variant.name:<12} {ns(ours):5.1f} ns per seed-colour, PyTorch {ns(torch_s):5.1f}: "
+                f"{torch_s / ours:4.2f}x"
+            )
 
 
 def main() -> None:
-    results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} threads available", "torch": torch.__version__}
+    results = {
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads available",
+        "torch": torch.__version__,
+    }
 
     # warm up allocator and kernels, untimed
     torch.set_num_threads(2)
@@ -208,8 +218,10 @@ def main() -> None:
         single[threads] = min(one_seed_loop(seed) for seed in (0, 1))
     single_threads = min(single, key=single.get)
     single_s = single[single_threads]
-    print(f"1. one-seed loop, 1501 steps:       {single_s:6.2f} s   ({single_threads} thread(s); "
-          f"{single[1]:.2f} s with 1, {single[2]:.2f} s with 2)")
+    print(
+        f"1. one-seed loop, 1501 steps:       {single_s:6.2f} s   ({single_threads} thread(s); "
+        f"{single[1]:.2f} s with 1, {single[2]:.2f} s with 2)"
+    )
 
     # batched sweeps: train, score, select, evaluate the selected model (no cache; default workers)
     sweep60_s, result = timed(lambda: run(EXPERIMENT, seeds=range(60), cache=False), repeats=2)

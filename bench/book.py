@@ -33,8 +33,13 @@ def render(cache: str, fresh: bool, *flags: str, figures_drawn: bool = False) ->
     if figures_drawn:
         shutil.rmtree(Path(cache) / "figures", ignore_errors=True)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "tools/render.py", *(["--fresh"] if fresh else []), *flags], cwd=ROOT,
-                          env={**os.environ, "SCA_CACHE_DIR": cache}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "tools/render.py", *(["--fresh"] if fresh else []), *flags],
+        cwd=ROOT,
+        env={**os.environ, "SCA_CACHE_DIR": cache},
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"tools/render.py failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -42,9 +47,13 @@ def render(cache: str, fresh: bool, *flags: str, figures_drawn: bool = False) ->
 
 def book_section(results: dict, cache: str) -> None:
     print(f"\n7. the whole book ({len(list((ROOT / 'chapters').glob('*.qmd'))) + 1} pages, HTML and PDF)")
-    runs = (("cold", True, TARGET_COLD_S, (), False), ("warm", True, TARGET_WARM_S, (), False),
-            ("frozen", False, None, (), False), ("warm, figures drawn", True, None, (), True),
-            ("warm, kernel per page", True, None, ("--kernel-per-page",), False))
+    runs = (
+        ("cold", True, TARGET_COLD_S, (), False),
+        ("warm", True, TARGET_WARM_S, (), False),
+        ("frozen", False, None, (), False),
+        ("warm, figures drawn", True, None, (), True),
+        ("warm, kernel per page", True, None, ("--kernel-per-page",), False),
+    )
     for name, fresh, target, flags, drawn in runs:
         seconds = render(cache, fresh, *flags, figures_drawn=drawn)
         results[f"book {name} s"] = seconds
@@ -64,7 +73,10 @@ def figure_cases():
     v = sweep.variants["suppression"]
     dims = sweep.experiment.latent_dims
     return [
-        ("stacked_figure", lambda: figures.stacked_figure(v, dims, figures.shared_ymax(sweep.variants.values()), (1, 0, 0, 0))),
+        (
+            "stacked_figure",
+            lambda: figures.stacked_figure(v, dims, figures.shared_ymax(sweep.variants.values()), (1, 0, 0, 0)),
+        ),
         ("latent_figure", lambda: figures.latent_figure(v, dims, (1, 0, 0, 0))),
         ("color_slices", lambda: figures.color_slices(*sweep.variants.values())),
         ("error_curves", lambda: figures.error_curves(single.variants["suppression"])),
@@ -72,8 +84,14 @@ def figure_cases():
         ("schedule_figure", lambda: figures.schedule_figure(load_schedule(sweep.experiment.schedule))),
         ("training_curves", lambda: figures.training_curves(sweep.train, sweep.selected_seed)),
         ("seed_distributions", lambda: figures.seed_distributions(sweep)),
-        ("study_boxes", lambda: figures.study_boxes(beyond.study("labels"), beyond.STUDY_GROUP["labels"],
-                                                    {d: analysis.published_mean_score(d) for d in ("2.4.1", "2.9.1")})),
+        (
+            "study_boxes",
+            lambda: figures.study_boxes(
+                beyond.study("labels"),
+                beyond.STUDY_GROUP["labels"],
+                {d: analysis.published_mean_score(d) for d in ("2.4.1", "2.9.1")},
+            ),
+        ),
     ]
 
 
@@ -86,7 +104,9 @@ def figure_section(results: dict, cache: str) -> None:
 
         for name, build in figure_cases():
             built, _ = timed(build, repeats=3)
-            saved, _ = timed(lambda: figures.write_files(build(), Path(out), name), repeats=3)  # drawn: not the figure cache
+            saved, _ = timed(
+                lambda: figures.write_files(build(), Path(out), name), repeats=3
+            )  # drawn: not the figure cache
             results[f"figure {name} build s"], results[f"figure {name} build+write s"] = built, saved
             note = f"   (target < {TARGET_STACKED_S:g} s)" if name == "stacked_figure" else ""
             print(f"   {name:<20} {built:5.2f} s   {saved:5.2f} s{note}")

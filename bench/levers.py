@@ -42,9 +42,35 @@ class FlopCounter(TorchDispatchMode):
     """Floating-point operations of everything run inside it: 2mnk per matrix product, one per output
     element of any other operation that makes a new tensor (views and copies count nothing)."""
 
-    FREE = ("view", "expand", "transpose", "unsqueeze", "squeeze", "permute", "as_strided", "slice", "select",
-            "detach", "alias", "_unsafe_view", "reshape", "t.", "copy_", "clone", "empty", "zeros", "ones",
-            "new_", "lift_fresh", "index", "cat", "stack", "_to_copy", "fill_", "resolve")
+    FREE = (
+        "view",
+        "expand",
+        "transpose",
+        "unsqueeze",
+        "squeeze",
+        "permute",
+        "as_strided",
+        "slice",
+        "select",
+        "detach",
+        "alias",
+        "_unsafe_view",
+        "reshape",
+        "t.",
+        "copy_",
+        "clone",
+        "empty",
+        "zeros",
+        "ones",
+        "new_",
+        "lift_fresh",
+        "index",
+        "cat",
+        "stack",
+        "_to_copy",
+        "fill_",
+        "resolve",
+    )
 
     def __init__(self):
         super().__init__()
@@ -169,27 +195,46 @@ def levers_section(results: dict) -> None:
     rate = sgemm_rate()
     floor_ms = flops / rate * 1000
     per_seed_ms = quiet / 60 * 1000
-    results |= {"train60 2.4.1 ms per seed": per_seed_ms, "train60 2.4.1 loaded over quiet": loaded / quiet,
-                "loaded over quiet, fair-share floor": (cores + 1) / cores,
-                "2.4.1 GFLOP per seed run": flops / 1e9, "sgemm GFLOP/s 2 threads": rate / 1e9,
-                "2.4.1 arithmetic floor ms per seed": floor_ms, "2.4.1 ms per seed over floor": per_seed_ms / floor_ms}
-    print(f"   per seed, quiet:      {per_seed_ms:6.1f} ms   (target <= {TARGET_MS_PER_SEED:g} ms; {quiet:.2f} s for 60 seeds)")
-    print(f"   loaded / quiet:       {loaded / quiet:6.2f}      (target <= {TARGET_LOADED_OVER_QUIET:g}; loaded {loaded:.2f} s; "
-          f"best of {ROUNDS} alternating rounds each; work that keeps {cores} cores busy gets {cores}/{cores + 1} of "
-          f"them beside a busy process, a floor of {(cores + 1) / cores:.2f})")
-    print(f"   arithmetic floor:     {floor_ms:6.2f} ms   ({flops / 1e9:.3f} GFLOP per seed run at {rate / 1e9:.0f} GFLOP/s, "
-          f"2-thread sgemm); ours is {per_seed_ms / floor_ms:.0f}x the floor (target <= {TARGET_OVER_FLOOR:g}x)")
+    results |= {
+        "train60 2.4.1 ms per seed": per_seed_ms,
+        "train60 2.4.1 loaded over quiet": loaded / quiet,
+        "loaded over quiet, fair-share floor": (cores + 1) / cores,
+        "2.4.1 GFLOP per seed run": flops / 1e9,
+        "sgemm GFLOP/s 2 threads": rate / 1e9,
+        "2.4.1 arithmetic floor ms per seed": floor_ms,
+        "2.4.1 ms per seed over floor": per_seed_ms / floor_ms,
+    }
+    print(
+        f"   per seed, quiet:      {per_seed_ms:6.1f} ms   (target <= {TARGET_MS_PER_SEED:g} ms; {quiet:.2f} s "
+        "for 60 seeds)"
+    )
+    print(
+        f"   loaded / quiet:       {loaded / quiet:6.2f}      (target <= {TARGET_LOADED_OVER_QUIET:g}; loaded "
+        f"{loaded:.2f} s; "
+        f"best of {ROUNDS} alternating rounds each; work that keeps {cores} cores busy gets {cores}/{cores + 1} of "
+        f"them beside a busy process, a floor of {(cores + 1) / cores:.2f})"
+    )
+    print(
+        f"   arithmetic floor:     {floor_ms:6.2f} ms   ({flops / 1e9:.3f} GFLOP per seed run at "
+        f"{rate / 1e9:.0f} GFLOP/s, "
+        f"2-thread sgemm); ours is {per_seed_ms / floor_ms:.0f}x the floor (target <= {TARGET_OVER_FLOOR:g}x)"
+    )
 
     for name in ("2.4.1", "2.9.1"):
         exp = experiments.get(name)
         fused, _ = timed(lambda: train(exp, range(60)), repeats=2)
         eager, _ = timed(lambda: train(exp, range(60), engine="eager"))
         results[f"lever fused step {name} (speed-up)"] = eager / fused
-        print(f"   lever: fused step, {name}      {eager / fused:5.2f}x  ({fused:.2f} s against {eager:.2f} s eager; "
-              "rounds differently)")
+        print(
+            f"   lever: fused step, {name}      {eager / fused:5.2f}x  ({fused:.2f} s against {eager:.2f} s eager; "
+            "rounds differently)"
+        )
     big, _ = timed(lambda: train(EXPERIMENT, range(1500)))
     results["train1500 2.4.1 ms per seed"] = big / 1500 * 1000
-    print(f"   per seed at 1 500 seeds: {big / 1500 * 1000:5.1f} ms   (target <= {TARGET_MS_PER_SEED_1500:g} ms; {big:.1f} s)")
+    print(
+        f"   per seed at 1 500 seeds: {big / 1500 * 1000:5.1f} ms   (target <= {TARGET_MS_PER_SEED_1500:g} ms; "
+        f"{big:.1f} s)"
+    )
 
     one = dict(workers=1, threads=1)
     flushed, _ = timed(lambda: train(EXPERIMENT, range(60), **one), repeats=2)
@@ -205,14 +250,25 @@ def levers_section(results: dict) -> None:
         per_param, _ = timed(lambda: train(EXPERIMENT, range(60), engine="eager", **one))
     sep_now, sep_new = separation_backward_ratio()
     widest = " ".join(f.removeprefix("-m") for f in sca.fused.vector_flags()[:2]) or "none"
-    results |= {"lever subnormals flushed (speed-up)": exact / flushed, "lever vector build (speed-up)": narrow / flushed,
-                "lever widest vector build over AVX2 (speed-up)": avx2_s / flushed,
-                "lever flat Adam, eager (speed-up)": per_param / eager,
-                "lever separation backward rewritten, eager (speed-up of that backward, rejected)": sep_now / sep_new}
+    results |= {
+        "lever subnormals flushed (speed-up)": exact / flushed,
+        "lever vector build (speed-up)": narrow / flushed,
+        "lever widest vector build over AVX2 (speed-up)": avx2_s / flushed,
+        "lever flat Adam, eager (speed-up)": per_param / eager,
+        "lever separation backward rewritten, eager (speed-up of that backward, rejected)": sep_now / sep_new,
+    }
     print(f"   1 process x 1 thread, 60 seeds: {flushed:.2f} s as built, {eager:.2f} s eager")
     print(f"   lever: subnormals flushed      {exact / flushed:5.2f}x  ({exact:.2f} s without; same bits)")
-    print(f"   lever: vector build            {narrow / flushed:5.2f}x  ({narrow:.2f} s for any x86-64; built with {widest}...; same bits)")
+    print(
+        f"   lever: vector build            {narrow / flushed:5.2f}x  ({narrow:.2f} s for any x86-64; built "
+        f"with {widest}...; same bits)"
+    )
     print(f"   lever: that build over AVX2    {avx2_s / flushed:5.2f}x  ({avx2_s:.2f} s with AVX2 only; same bits)")
-    print(f"   lever: eager, Adam on one flat buffer {per_param / eager:5.2f}x  ({per_param:.2f} s per parameter; same bits)")
-    print(f"   lever: separation backward as one product: {sep_now / sep_new:4.2f}x on that backward alone "
-          f"({sep_now * 1e6:.0f} vs {sep_new * 1e6:.0f} us, 30 seeds); rejected: it changes rounding")
+    print(
+        f"   lever: eager, Adam on one flat buffer {per_param / eager:5.2f}x  ({per_param:.2f} s per "
+        "parameter; same bits)"
+    )
+    print(
+        f"   lever: separation backward as one product: {sep_now / sep_new:4.2f}x on that backward alone "
+        f"({sep_now * 1e6:.0f} vs {sep_new * 1e6:.0f} us, 30 seeds); rejected: it changes rounding"
+    )

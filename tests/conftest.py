@@ -17,15 +17,19 @@ os.environ["SCA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sca-test-cache-")
 
 def _short(folder: Path):
     csv = folder / "short.csv"
-    csv.write_text("STEP,PHASE,ACTION,lr,separate,anchor,subspace\n"
-                   "0,Train,,1e-8,,0.01,0.01\n+5,,,0.01,,,\n30,,,0.1,0.01,0.1,0.1\n59,,,0.05,0,0,0\n")
+    csv.write_text(
+        "STEP,PHASE,ACTION,lr,separate,anchor,subspace\n"
+        "0,Train,,1e-8,,0.01,0.01\n+5,,,0.01,,,\n30,,,0.1,0.01,0.1,0.1\n59,,,0.05,0,0,0\n"
+    )
     return replace(experiments.get("2.4.1"), schedule=str(csv))
 
 
 def _short_5d(folder: Path):
     csv = folder / "short-5d.csv"
-    csv.write_text("STEP,PHASE,ACTION,lr,separate,anchor,anti-anchor,anti-subspace\n"
-                   "0,Train,,1e-8,,0,0.01,0.5\n+5,,,0.01,,,,\n30,,,0.1,0.01,0.1,0.01,0.05\n59,,,0.05,0,0,0,0\n")
+    csv.write_text(
+        "STEP,PHASE,ACTION,lr,separate,anchor,anti-anchor,anti-subspace\n"
+        "0,Train,,1e-8,,0,0.01,0.5\n+5,,,0.01,,,,\n30,,,0.1,0.01,0.1,0.01,0.05\n59,,,0.05,0,0,0,0\n"
+    )
     return replace(experiments.get("2.9.1"), schedule=str(csv))
 
 

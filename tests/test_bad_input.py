@@ -44,19 +44,49 @@ def _model():
 # (id, action taking tmp_path, exception, pattern the message must match)
 CASES = [
     # schedules
-    ("negative learning rate", lambda p: parse_schedule("STEP,lr\n0,0.1\n10,-0.1\n", "my.csv"),
-     ScheduleError, r"my\.csv, row 3, column lr: '-0\.1' is negative"),
-    ("negative weight", lambda p: parse_schedule("STEP,lr,anchor\n0,0.1,-1\n10,0.1,0\n", "my.csv"),
-     ScheduleError, r"row 2, column anchor"),
-    ("column typo", _train_with(HEADER.replace("anchor", "anchr") + "0,0.1,0,0,0\n10,0.1,0,0,0\n"),
-     ScheduleError, r"mine\.csv: column\(s\) \['anchr'\] match no regularizer; the regularizers are \['separate', 'anchor'"),
-    ("missing column", _train_with("STEP,lr,separate,subspace\n0,0.1,0,0\n10,0.1,0,0\n"),
-     ScheduleError, r"mine\.csv: no column for regularizer\(s\) \['anchor'\]"),
-    ("no lr column", _train_with("STEP,separate,anchor,subspace\n0,0,0,0\n10,0,0,0\n"), ScheduleError, r"no 'lr' column"),
-    ("bare name of a user file", lambda p: load_schedule("mine.csv"), FileNotFoundError,
-     r"no package schedule named 'mine\.csv'.*explicit path, e\.g\. \./mine\.csv"),
+    (
+        "negative learning rate",
+        lambda p: parse_schedule("STEP,lr\n0,0.1\n10,-0.1\n", "my.csv"),
+        ScheduleError,
+        r"my\.csv, row 3, column lr: '-0\.1' is negative",
+    ),
+    (
+        "negative weight",
+        lambda p: parse_schedule("STEP,lr,anchor\n0,0.1,-1\n10,0.1,0\n", "my.csv"),
+        ScheduleError,
+        r"row 2, column anchor",
+    ),
+    (
+        "column typo",
+        _train_with(HEADER.replace("anchor", "anchr") + "0,0.1,0,0,0\n10,0.1,0,0,0\n"),
+        ScheduleError,
+        r"mine\.csv: column\(s\) \['anchr'\] match no regularizer; the regularizers are \['separate', 'anchor'",
+    ),
+    (
+        "missing column",
+        _train_with("STEP,lr,separate,subspace\n0,0.1,0,0\n10,0.1,0,0\n"),
+        ScheduleError,
+        r"mine\.csv: no column for regularizer\(s\) \['anchor'\]",
+    ),
+    (
+        "no lr column",
+        _train_with("STEP,separate,anchor,subspace\n0,0,0,0\n10,0,0,0\n"),
+        ScheduleError,
+        r"no 'lr' column",
+    ),
+    (
+        "bare name of a user file",
+        lambda p: load_schedule("mine.csv"),
+        FileNotFoundError,
+        r"no package schedule named 'mine\.csv'.*explicit path, e\.g\. \./mine\.csv",
+    ),
     ("missing schedule path", lambda p: load_schedule(p / "nope.csv"), FileNotFoundError, r"nope\.csv not found"),
-    ("infinite value", lambda p: parse_schedule("STEP,lr\n0,inf\n", "my.csv"), ScheduleError, r"column lr: 'inf' is not finite"),
+    (
+        "infinite value",
+        lambda p: parse_schedule("STEP,lr\n0,inf\n", "my.csv"),
+        ScheduleError,
+        r"column lr: 'inf' is not finite",
+    ),
     # model and data configs
     ("latent 0", lambda p: ModelConfig(latent=0), ValueError, r"latent=0 must be an integer >= 2"),
     ("hidden 0", lambda p: ModelConfig(hidden=0), ValueError, r"hidden=0"),
@@ -65,47 +95,119 @@ CASES = [
     ("unknown label attribute", lambda p: Label("mauveness"), ValueError, r"unknown attribute 'mauveness'"),
     ("batch size 0", lambda p: DataConfig(labels={}, batch_size=0), ValueError, r"batch_size=0"),
     # regularizers and experiments
-    ("zero anchor", lambda p: Regularizer("a", "angular-anchor", direction=(0.0, 0, 0, 0)), ValueError,
-     r"regularizer 'a': direction .* has norm 0.*zero vector"),
-    ("non-unit anchor", lambda p: Regularizer("a", "anchor", direction=(2.0, 0, 0, 0)), ValueError, r"has norm 2; it must be a unit"),
+    (
+        "zero anchor",
+        lambda p: Regularizer("a", "angular-anchor", direction=(0.0, 0, 0, 0)),
+        ValueError,
+        r"regularizer 'a': direction .* has norm 0.*zero vector",
+    ),
+    (
+        "non-unit anchor",
+        lambda p: Regularizer("a", "anchor", direction=(2.0, 0, 0, 0)),
+        ValueError,
+        r"has norm 2; it must be a unit",
+    ),
     ("unknown regularizer kind", lambda p: Regularizer("a", "magnet"), ValueError, r"unknown kind 'magnet'"),
-    ("anchor of the wrong width", lambda p: replace(E241, regularizers=(Regularizer("a", "anchor", direction=(1.0, 0, 0, 0, 0)),)),
-     ValueError, r"direction has 5 dims, latent has 4"),
-    ("ablation dim out of range", lambda p: replace(E241, variants=(*E241.variants[:2], Variant("ablated", surgery=("ablate", (4,))))),
-     ValueError, r"variant 'ablated': ablate dims \(4,\) must be non-empty and within 0\.\.3"),
-    ("suppression of the wrong width", lambda p: replace(E241, variants=(Variant("suppression", Suppression((1.0, 0, 0, 0, 0))),)),
-     ValueError, r"Suppression: direction has 5 dims but the latent has 4"),
-    ("fixed weight for no regularizer", lambda p: replace(E241, fixed_weights=(("anchr", 1.0),)), ValueError, r"'anchr'"),
-    ("Pareto metric not validated", lambda p: replace(E241, minimize=("val_recon", "val_subspace")), ValueError,
-     r"Pareto metrics \['val_subspace'\] are not validation metrics; it reports \['val_recon', 'val_anchor'\]"),
+    (
+        "anchor of the wrong width",
+        lambda p: replace(E241, regularizers=(Regularizer("a", "anchor", direction=(1.0, 0, 0, 0, 0)),)),
+        ValueError,
+        r"direction has 5 dims, latent has 4",
+    ),
+    (
+        "ablation dim out of range",
+        lambda p: replace(E241, variants=(*E241.variants[:2], Variant("ablated", surgery=("ablate", (4,))))),
+        ValueError,
+        r"variant 'ablated': ablate dims \(4,\) must be non-empty and within 0\.\.3",
+    ),
+    (
+        "suppression of the wrong width",
+        lambda p: replace(E241, variants=(Variant("suppression", Suppression((1.0, 0, 0, 0, 0))),)),
+        ValueError,
+        r"Suppression: direction has 5 dims but the latent has 4",
+    ),
+    (
+        "fixed weight for no regularizer",
+        lambda p: replace(E241, fixed_weights=(("anchr", 1.0),)),
+        ValueError,
+        r"'anchr'",
+    ),
+    (
+        "Pareto metric not validated",
+        lambda p: replace(E241, minimize=("val_recon", "val_subspace")),
+        ValueError,
+        r"Pareto metrics \['val_subspace'\] are not validation metrics; it reports \['val_recon', 'val_anchor'\]",
+    ),
     ("score variant missing", lambda p: replace(E241, score="pruned"), ValueError, r"score variant 'pruned'"),
     ("unknown experiment", lambda p: experiments.get("2.11"), KeyError, r"unknown experiment '2\.11'"),
     # interventions
-    ("zero suppression direction", lambda p: Suppression((0.0, 0, 0, 0)), ValueError, r"Suppression: direction .* norm 0"),
+    (
+        "zero suppression direction",
+        lambda p: Suppression((0.0, 0, 0, 0)),
+        ValueError,
+        r"Suppression: direction .* norm 0",
+    ),
     ("non-unit suppression direction", lambda p: Suppression((1.0, 1.0, 0, 0)), ValueError, r"norm 1\.41421"),
     ("non-finite direction", lambda p: Suppression((float("nan"), 0, 0, 0)), ValueError, r"not finite"),
-    ("non-unit repulsion direction", lambda p: Repulsion((0.5, 0, 0, 0), LinearMapper(0, 0.1)), ValueError, r"Repulsion: .* norm 0\.5"),
+    (
+        "non-unit repulsion direction",
+        lambda p: Repulsion((0.5, 0, 0, 0), LinearMapper(0, 0.1)),
+        ValueError,
+        r"Repulsion: .* norm 0\.5",
+    ),
     ("mapper a >= b", lambda p: LinearMapper(0.5, 0.2), ValueError, r"needs a < b"),
     ("falloff threshold 1", lambda p: Falloff(a=1.0), ValueError, r"a=1\.0 must lie in \[0, 1\)"),
     ("no axes to suppress", lambda p: AxisSuppression(()), ValueError, r"non-empty"),
     ("NaN falloff power", lambda p: Falloff(power=float("nan")), ValueError, r"power=nan must be a finite number"),
-    ("NaN Bézier slope", lambda p: BezierMapper(0.0, 0.5, start_slope=float("nan")), ValueError, r"start_slope=nan is not finite"),
-    ("Bézier of one point", lambda p: BezierMapper(0.0, 0.5, resolution=1), ValueError, r"resolution=1 must be a whole number >= 2"),
-    ("fractional ablation dim", lambda p: ablate(_model(), (0.7,)), TypeError, r"latent dims \[0\.7\] are not whole numbers"),
-    ("subspace of every dim", lambda p: replace(E241, regularizers=(Regularizer("s", "subspace", dims=(0, 1, 2, 3)),)),
-     ValueError, r"penalises nothing"),
-    ("a schedule too long for memory", _train_with(HEADER + "0,0.1,0,0,0\n100000000,0.1,0,0,0\n"), MemoryError,
-     r"even one seed needs .* its schedule \(100,000,001 steps\) is too long"),
+    (
+        "NaN Bézier slope",
+        lambda p: BezierMapper(0.0, 0.5, start_slope=float("nan")),
+        ValueError,
+        r"start_slope=nan is not finite",
+    ),
+    (
+        "Bézier of one point",
+        lambda p: BezierMapper(0.0, 0.5, resolution=1),
+        ValueError,
+        r"resolution=1 must be a whole number >= 2",
+    ),
+    (
+        "fractional ablation dim",
+        lambda p: ablate(_model(), (0.7,)),
+        TypeError,
+        r"latent dims \[0\.7\] are not whole numbers",
+    ),
+    (
+        "subspace of every dim",
+        lambda p: replace(E241, regularizers=(Regularizer("s", "subspace", dims=(0, 1, 2, 3)),)),
+        ValueError,
+        r"penalises nothing",
+    ),
+    (
+        "a schedule too long for memory",
+        _train_with(HEADER + "0,0.1,0,0,0\n100000000,0.1,0,0,0\n"),
+        MemoryError,
+        r"even one seed needs .* its schedule \(100,000,001 steps\) is too long",
+    ),
     # surgery
-    ("ablate out of range", lambda p: ablate(_model(), [4]), IndexError, r"latent dims \[4\] out of range.*valid: 0\.\.3"),
+    (
+        "ablate out of range",
+        lambda p: ablate(_model(), [4]),
+        IndexError,
+        r"latent dims \[4\] out of range.*valid: 0\.\.3",
+    ),
     ("prune every dim", lambda p: prune(_model(), [0, 1, 2, 3]), ValueError, r"would leave no latent dimension"),
     # training
     ("no seeds", lambda p: train(E241, []), ValueError, r"no seeds"),
     ("negative seed", lambda p: train(E241, [-1]), ValueError, r"seeds \[-1\] are not integers"),
     ("duplicate seeds", lambda p: train(E241, [1, 1]), ValueError, r"seeds \[1\] appear more than once"),
     ("too many seeds for memory", lambda p: train(E241, range(10_000_000)), MemoryError, r"needs about .* GiB"),
-    ("diverging run", _train_with(HEADER + "0,1e30,0.01,0.1,0.1\n59,1e30,0,0,0\n"), TrainingFailed,
-     r"seed\(s\) \[0\] became non-finite at step \d+ \(terms: .*recon"),
+    (
+        "diverging run",
+        _train_with(HEADER + "0,1e30,0.01,0.1,0.1\n59,1e30,0,0,0\n"),
+        TrainingFailed,
+        r"seed\(s\) \[0\] became non-finite at step \d+ \(terms: .*recon",
+    ),
 ]
 
 
@@ -212,7 +314,12 @@ def test_a_summary_that_cannot_be_written_after_training_is_kept(tmp_path, monke
 
 def test_a_console_that_cannot_print_the_symbols_does_not_fail_a_written_run(tmp_path):
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
-    done = subprocess.run([sys.executable, "-m", "sca", "run", "2.4.1", "--seeds", "0", "--out", str(tmp_path)],
-                          env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "sca", "run", "2.4.1", "--seeds", "0", "--out", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "summary.json").exists() and "red ? +" in done.stdout

@@ -38,7 +38,11 @@ def test_a_run_is_cached_once_its_evaluation_is_stored(exp):
 
     assert not is_cached(exp, seeds=[9]) and not is_cached(exp, seeds=[9], variants=False)
     run(exp, seeds=[9])
-    assert is_cached(exp, seeds=[9]) and not is_cached(exp, seeds=[9], variants=False) and not is_cached(exp, seeds=[9], show=9)
+    assert (
+        is_cached(exp, seeds=[9])
+        and not is_cached(exp, seeds=[9], variants=False)
+        and not is_cached(exp, seeds=[9], show=9)
+    )
 
 
 def test_an_entry_served_under_another_key_is_rejected_and_rebuilt(exp):
@@ -102,10 +106,14 @@ def test_the_key_covers_seeds_config_and_schedule(exp, tmp_path):
     assert cache.run_key(exp, [1], TorchStream()) != key
     assert cache.run_key(replace(exp, model=replace(exp.model, hidden=8)), [0], TorchStream()) != key
     # presentation and selection fields do not retrain
-    assert cache.run_key(replace(exp, score="ablated", title="x", notes="y", latent_dims=((0, 1, 2),) * 2), [0],
-                         TorchStream()) == key
+    assert (
+        cache.run_key(
+            replace(exp, score="ablated", title="x", notes="y", latent_dims=((0, 1, 2),) * 2), [0], TorchStream()
+        )
+        == key
+    )
     csv = tmp_path / "other.csv"
-    csv.write_text(open(exp.schedule).read().replace("0.05", "0.04"))
+    csv.write_text(Path(exp.schedule).read_text().replace("0.05", "0.04"))
     assert cache.run_key(replace(exp, schedule=str(csv)), [0], TorchStream()) != key
     assert cache.run_key(experiments.get("2.4.1"), [0], TorchStream()) != key
 
@@ -164,4 +172,6 @@ def test_the_training_digest_reads_every_file_the_fused_step_includes():
         name = todo.pop()
         seen.add(name)
         todo += [n for n in re.findall(r'#include "([^"]+)"', (cache.PACKAGE_DIR / name).read_text()) if n not in seen]
-    assert {"fused.cpp", "regularizers.h", "lanes.h"} <= seen <= set(cache.TRAINING_SOURCES), seen - set(cache.TRAINING_SOURCES)
+    assert {"fused.cpp", "regularizers.h", "lanes.h"} <= seen <= set(cache.TRAINING_SOURCES), seen - set(
+        cache.TRAINING_SOURCES
+    )

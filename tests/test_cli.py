@@ -14,7 +14,9 @@ def test_parse_seeds():
 def test_list_shows_every_experiment(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "2.4.1" in out and "2.3-sigmoid" in out and len(out.strip().splitlines()) == len(experiments.EXPERIMENTS) == 15
+    assert (
+        "2.4.1" in out and "2.3-sigmoid" in out and len(out.strip().splitlines()) == len(experiments.EXPERIMENTS) == 15
+    )
 
 
 def test_unknown_experiment_exits_with_the_known_names(capsys):

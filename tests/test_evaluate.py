@@ -4,7 +4,15 @@ import pytest
 import torch
 from scipy import stats
 
-from sca.evaluate import ablation_bound, named_color_table, pareto_front, pearson_r, predictor, select, suppression_bound
+from sca.evaluate import (
+    ablation_bound,
+    named_color_table,
+    pareto_front,
+    pearson_r,
+    predictor,
+    select,
+    suppression_bound,
+)
 
 
 def test_analytic_bounds():

@@ -23,6 +23,7 @@ def test_cones_appear_only_with_an_intervention(small_run):
     def lines(name):
         fig = figures.latent_figure(small_run.variants[name], [(1, 3, 0)])
         return len(fig.axes[0].lines)
+
     baseline, suppression, repulsion = lines("baseline"), lines("suppression"), lines("repulsion")
     assert suppression > baseline and repulsion > suppression  # repulsion marks two cones
 
@@ -32,7 +33,7 @@ def test_points_are_drawn_back_to_front_with_true_colour_dots_on_top():
     xy = np.array([[0.0, 0.0], [0.02, 0.0]])
     fill, dot = np.array([[1.0, 0, 0], [0, 1.0, 0]]), np.array([[0, 0, 1.0], [1.0, 1.0, 0]])
     image = figures._point_cloud(xy, fill, dot)
-    n, scale = figures.CLOUD_PIXELS, figures.CLOUD_PIXELS / (2 * figures.PANEL_EXTENT)
+    scale = figures.CLOUD_PIXELS / (2 * figures.PANEL_EXTENT)
     pixel = lambda x, y: image[int((figures.PANEL_EXTENT - y) * scale), int((x + figures.PANEL_EXTENT) * scale)]
     assert np.array_equal(pixel(0.0, 0.0), [0, 0, 1, 1])  # the back point's dot, over the front disc
     assert np.array_equal(pixel(0.02, 0.0), [1, 1, 0, 1])  # the front point's dot
@@ -89,8 +90,13 @@ def test_schedule_training_and_seed_figures(small_run):
 
 def test_save_writes_png_and_pdf(small_run, tmp_path, monkeypatch):
     monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
-    figures.save(figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "error-vs-similarity-suppression")
-    assert {p.name for p in (tmp_path / "2.4.1").iterdir()} == {"error-vs-similarity-suppression.png", "error-vs-similarity-suppression.pdf"}
+    figures.save(
+        figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "error-vs-similarity-suppression"
+    )
+    assert {p.name for p in (tmp_path / "2.4.1").iterdir()} == {
+        "error-vs-similarity-suppression.png",
+        "error-vs-similarity-suppression.pdf",
+    }
 
 
 def test_a_figure_is_fingerprinted_by_what_it_shows(small_run):
@@ -98,8 +104,11 @@ def test_a_figure_is_fingerprinted_by_what_it_shows(small_run):
     v = small_run.variants["suppression"]
     assert figures.fingerprint(figures.error_vs_predictor(v)) == figures.fingerprint(figures.error_vs_predictor(v))
     base = figures.fingerprint(figures.error_vs_predictor(v))
-    for change in (lambda ax: ax.collections[0].set_offsets(ax.collections[0].get_offsets() + 1e-6),
-                   lambda ax: ax.set_xlabel(ax.get_xlabel() + "."), lambda ax: ax.collections[0].set_alpha(0.5)):
+    for change in (
+        lambda ax: ax.collections[0].set_offsets(ax.collections[0].get_offsets() + 1e-6),
+        lambda ax: ax.set_xlabel(ax.get_xlabel() + "."),
+        lambda ax: ax.collections[0].set_alpha(0.5),
+    ):
         fig = figures.error_vs_predictor(v)
         change(fig.axes[0])
         assert figures.fingerprint(fig) != base
@@ -122,7 +131,7 @@ def test_a_figure_drawn_before_is_copied_from_the_cache(small_run, tmp_path, mon
     monkeypatch.undo()
     monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path / "figures"))
     monkeypatch.setenv("SCA_CACHE_DIR", str(tmp_path / "cache"))
-    entry, = (tmp_path / "cache" / "figures").glob("*.pt")
+    (entry,) = (tmp_path / "cache" / "figures").glob("*.pt")
     entry.write_bytes(entry.read_bytes()[:-10])
     with pytest.warns(CacheWarning, match="unusable"):
         figures.save(figures.error_vs_predictor(small_run.variants["suppression"]), "2.4.1", "e")
@@ -146,8 +155,13 @@ def test_calibration_marks_the_draws_outside_the_window():
 def test_road_has_a_row_per_experiment_in_order():
     import pandas as pd
 
-    df = pd.DataFrame({"experiment": ["a"] * 5 + ["b"] * 5, "red": np.linspace(0.1, 0.3, 10),
-                       "off_target": np.r_[np.zeros(5), np.full(5, 0.2)]})
+    df = pd.DataFrame(
+        {
+            "experiment": ["a"] * 5 + ["b"] * 5,
+            "red": np.linspace(0.1, 0.3, 10),
+            "off_target": np.r_[np.zeros(5), np.full(5, 0.2)],
+        }
+    )
     fig = figures.road(df, {"a": "a suppression"})
     left, right = fig.axes
     assert [t.get_text() for t in left.get_yticklabels()] == ["a suppression", "b"]
@@ -155,8 +169,10 @@ def test_road_has_a_row_per_experiment_in_order():
 
 
 def test_comparisons_draw_one_panel_per_claim():
-    panels = [{"title": "t", "labels": ["x", "y"], "samples": [np.ones(5), np.full(5, 2.0)], "log": True},
-              {"title": "u", "labels": ["x", "y"], "samples": [np.ones(3), np.zeros(3)], "log": False}]
+    panels = [
+        {"title": "t", "labels": ["x", "y"], "samples": [np.ones(5), np.full(5, 2.0)], "log": True},
+        {"title": "u", "labels": ["x", "y"], "samples": [np.ones(3), np.zeros(3)], "log": False},
+    ]
     fig = figures.comparisons(panels)
     assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log" and fig.axes[0].get_title(loc="left") == "t"
 
@@ -168,7 +184,9 @@ def test_a_figure_whose_labels_overlap_is_refused_naming_them(tmp_path, monkeypa
     crowded = Figure(figsize=(2, 2))
     ax = crowded.add_subplot()
     ax.set_xticks(range(8), [f"a long label {i}" for i in range(8)])
-    with pytest.raises(figures.OverlappingText, match=r"t/crowded: overlapping labels 'a long label 0' and 'a long label 1'"):
+    with pytest.raises(
+        figures.OverlappingText, match=r"t/crowded: overlapping labels 'a long label 0' and 'a long label 1'"
+    ):
         figures.save(crowded, "t", "crowded")
     assert not list(tmp_path.rglob("crowded.*"))
     ax.set_xticks([0, 7], ["a", "b"])
@@ -183,7 +201,9 @@ def test_the_latent_sphere_holds_every_grid_colour_before_and_after(small_run):
     fig = interactive.latent_sphere(base, after, "suppression", (0, 1, 2), (1.0, 0.0, 0.0, 0.0))
     points = [t for t in fig.data if t.type == "scatter3d" and t.mode == "markers"]
     assert [t.visible for t in points] == [True, False] and all(len(t.x) == len(base.latents) for t in points)
-    assert np.allclose(points[1].z, after.latents[:, 2], atol=1e-6) and np.allclose(points[0].customdata[:, 1], after.latent_mse, atol=1e-6)
+    assert np.allclose(points[1].z, after.latents[:, 2], atol=1e-6) and np.allclose(
+        points[0].customdata[:, 1], after.latent_mse, atol=1e-6
+    )
     assert set(points[0].text) <= set(colors.named_colors()["name"]) and "red" in points[0].text
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["baseline", "after suppression"]
     assert any(t.type == "scatter3d" and t.mode == "lines+text" for t in fig.data)  # the anchor

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import precision
 from sca import experiments, fused
 from sca.data import training_data
 from sca.model import ColorAutoencoder
@@ -21,7 +22,10 @@ def _inputs(experiment, dtype, seed=0):
     g = torch.Generator().manual_seed(seed)
     data = training_data(experiment.data)
     shapes = experiment.model.layer_shapes()
-    draws = [TorchStream().draws(s, shapes, 1, experiment.data.batch_size, len(data), len(data.label_names)) for s in range(SEEDS)]
+    draws = [
+        TorchStream().draws(s, shapes, 1, experiment.data.batch_size, len(data), len(data.label_names))
+        for s in range(SEEDS)
+    ]
     params = [torch.stack([d.params[i] for d in draws]).to(dtype) for i in range(len(shapes) * 2)]
     x = data.rgb[torch.stack([d.indices[0] for d in draws])].to(dtype)  # [S, B, 3]
     labels = (torch.rand(SEEDS, len(data.label_names), x.shape[1], generator=g) < 0.2).to(dtype)
@@ -86,9 +90,12 @@ def _one_step(x, labels) -> fused.Batches:
     """One step's batches x [S, B, 3] and labels [S, L, B] (0 or 1) as pre-drawn draws: seed s draws colours
     s·B to s·B + B - 1 of a table holding every seed's batch, and uniforms of 1/2 below probabilities 0 or 1."""
     s, b, _ = x.shape
-    return fused.Batches(x.reshape(-1, 3).float(), labels.permute(1, 0, 2).reshape(labels.shape[1], -1).float(),
-                         [torch.arange(i * b, (i + 1) * b)[None] for i in range(s)],
-                         [torch.full((1, labels.shape[1], b), 0.5) for _ in range(s)])
+    return fused.Batches(
+        x.reshape(-1, 3).float(),
+        labels.permute(1, 0, 2).reshape(labels.shape[1], -1).float(),
+        [torch.arange(i * b, (i + 1) * b)[None] for i in range(s)],
+        [torch.full((1, labels.shape[1], b), 0.5) for _ in range(s)],
+    )
 
 
 def test_the_fused_adam_is_seed_adams_formula():
@@ -107,32 +114,64 @@ def test_the_fused_adam_is_seed_adams_formula():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_the_fused_float32_step_is_as_accurate_as_autograds(name):
-    """Against the float64 truth, float32 rounding alone moves the terms and gradients by ~1e-6 (the
-    separation's 100th power multiplies a similarity's relative error by 100), so the fused float32
-    step must be about as close to the truth as autograd's own float32 computation is."""
+def test_the_fused_float32_step_is_within_what_float32_allows(name):
+    """Against the float64 truth, the fused float32 step's terms and gradient are within the first-order bound
+    float32 arithmetic allows this model (tests/precision.py), a bound that holds for any processor's kernels;
+    autograd's own float32 computation is held to the same bound, which checks that the bound is one float32
+    can meet (measured: the fused step 1.6-67 u, autograd 2-64 u under each ATEN_CPU_CAPABILITY, against
+    allowances of 200-1500 u)."""
     experiment = experiments.get(name)
+    power = max([r.power for r in experiment.regularizers if r.kind == "separate"], default=1.0)
+    allowed = precision.step_allowance(experiment.model, power, experiment.data.batch_size)
     inputs = _inputs(experiment, torch.float64)
     truth_records, truth_grads = _eager(experiment, *inputs)
     params, x, labels, weights, names = inputs
     single = ([p.float() for p in params], x.float(), labels.float(), weights, names)
     eager_records, eager_grads = _eager(experiment, *single)
     records, grads = _fused(experiment, *single)
-    for got, eager, truth in ((records, eager_records, truth_records), (grads, eager_grads, truth_grads)):
+    for what, got, eager, truth in (
+        ("terms", records, eager_records, truth_records),
+        ("gradient", grads, eager_grads, truth_grads),
+    ):
         ours, theirs = _relative(got.double(), truth), _relative(eager.double(), truth)
-        assert ours < 1.5 * theirs, f"{name}: {ours:.2g} from the float64 truth, autograd's float32 {theirs:.2g}"
+        assert ours <= allowed, f"{name} {what}: {ours:.2g} from the float64 truth, float32 allows {allowed:.2g}"
+        assert theirs <= allowed, f"{name} {what}: autograd's float32 {theirs:.2g} is past the bound {allowed:.2g}"
+
+
+def test_a_step_that_loses_precision_fails_the_bound():
+    """The bound can fail: the fused step's gradient with one float16 rounding of every component (relative
+    error up to 2⁻¹¹) is past it."""
+    experiment = experiments.get("2.9")
+    allowed = precision.step_allowance(experiment.model, 100.0, experiment.data.batch_size)
+    inputs = _inputs(experiment, torch.float64)
+    _, truth = _eager(experiment, *inputs)
+    assert _relative(truth.half().double(), truth) > allowed
 
 
 def _segment(experiment, lib, steps=40):
     """Train 3 seeds for `steps` steps from one stream's draws with library `lib`; params and records."""
     data = training_data(experiment.data)
-    draws = [TorchStream().draws(s, experiment.model.layer_shapes(), steps, experiment.data.batch_size, len(data),
-                                 len(data.label_names)) for s in range(SEEDS)]
+    draws = [
+        TorchStream().draws(
+            s, experiment.model.layer_shapes(), steps, experiment.data.batch_size, len(data), len(data.label_names)
+        )
+        for s in range(SEEDS)
+    ]
     flat = fused.Flat([torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))])
-    batches = fused.Batches(data.rgb, torch.full_like(data.probs, 0.3), [d.indices for d in draws], [d.uniforms for d in draws])
+    batches = fused.Batches(
+        data.rgb, torch.full_like(data.probs, 0.3), [d.indices for d in draws], [d.uniforms for d in draws]
+    )
     weights = np.full((steps, len(experiment.regularizers)), 0.05, np.float32)
-    records, _ = fused.train_steps(fused.spec(experiment.model, experiment.regularizers, data.label_names), flat, batches,
-                                   0, steps, weights, np.full(steps, 0.01), lib)
+    records, _ = fused.train_steps(
+        fused.spec(experiment.model, experiment.regularizers, data.label_names),
+        flat,
+        batches,
+        0,
+        steps,
+        weights,
+        np.full(steps, 0.01),
+        lib,
+    )
     return flat.params, records
 
 

@@ -31,7 +31,9 @@ def test_soft_suppression_with_linear_gate():
     assert torch.allclose(out, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("mapper", [LinearMapper(0.2, 0.8), LinearMapper(0.0, math.cos(math.radians(89))), BezierMapper(0.0, 0.5)])
+@pytest.mark.parametrize(
+    "mapper", [LinearMapper(0.2, 0.8), LinearMapper(0.0, math.cos(math.radians(89))), BezierMapper(0.0, 0.5)]
+)
 def test_repulsion_keeps_unit_norm_and_caps_alignment(mapper):
     z = sphere()
     out = Repulsion(RED, mapper)(z)
@@ -71,14 +73,17 @@ def test_axis_suppression_zeroes_dims():
         AxisSuppression((4,))(z)
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: LinearMapper(0.5, 0.5), "a < b"),
-    (lambda: LinearMapper(0.8, 0.2), "a < b"),
-    (lambda: BezierMapper(0.9, 0.1), "a < b"),
-    (lambda: Falloff(1.0, 1.0), "a=1.0"),
-    (lambda: Falloff(0.0, 1.5), "b=1.5"),
-    (lambda: Falloff(0.0, 1.0, -1), "power"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: LinearMapper(0.5, 0.5), "a < b"),
+        (lambda: LinearMapper(0.8, 0.2), "a < b"),
+        (lambda: BezierMapper(0.9, 0.1), "a < b"),
+        (lambda: Falloff(1.0, 1.0), "a=1.0"),
+        (lambda: Falloff(0.0, 1.5), "b=1.5"),
+        (lambda: Falloff(0.0, 1.0, -1), "power"),
+    ],
+)
 def test_bad_parameters_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()

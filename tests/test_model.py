@@ -4,7 +4,8 @@ import torch
 from sca.model import ColorAutoencoder, ModelConfig, ablate, default_init, prune
 
 
-def make(config=ModelConfig(), seeds=(0, 1, 2)):
+def make(config=None, seeds=(0, 1, 2)):
+    config = config or ModelConfig()
     per_seed = [default_init(config.layer_shapes(), torch.Generator().manual_seed(s)) for s in seeds]
     return ColorAutoencoder(config, [torch.stack(p) for p in zip(*per_seed)])
 

@@ -82,13 +82,16 @@ def test_labelled_terms_average_over_labelled_samples_only():
         reg.term(pts, {"vibrant": torch.ones(1, 2)})
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(kind="bogus"), "unknown kind"),
-    (dict(kind="subspace", dims=()), "dims"),
-    (dict(kind="subspace", dims=(1, 1)), "dims"),
-    (dict(kind="anchor"), "direction"),
-    (dict(kind="unitarity", layer="middle"), "layer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(kind="bogus"), "unknown kind"),
+        (dict(kind="subspace", dims=()), "dims"),
+        (dict(kind="subspace", dims=(1, 1)), "dims"),
+        (dict(kind="anchor"), "direction"),
+        (dict(kind="unitarity", layer="middle"), "layer"),
+    ],
+)
 def test_bad_regularizers_are_rejected_by_name(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Regularizer("mine", **kwargs)
@@ -101,8 +104,14 @@ def test_regularizer_must_fit_the_latent():
         Regularizer("mine", "anchor", direction=(1, 0, 0)).check(4)
 
 
-@pytest.mark.parametrize("kind, kw", [("angular-anchor", dict(direction=(1, 0, 0, 0))), ("anti-anchor", dict(direction=(-1, 0, 0, 0))),
-                                      ("separate", {})])
+@pytest.mark.parametrize(
+    "kind, kw",
+    [
+        ("angular-anchor", dict(direction=(1, 0, 0, 0))),
+        ("anti-anchor", dict(direction=(-1, 0, 0, 0))),
+        ("separate", {}),
+    ],
+)
 def test_unit_latents_skip_renormalising_without_changing_value_or_gradient(kind, kw):
     pre = torch.randn(2, 32, 4, generator=torch.Generator().manual_seed(3), requires_grad=True)
     reg = Regularizer("r", kind, **kw)

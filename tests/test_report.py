@@ -7,9 +7,22 @@ from sca import report
 
 def card(verdict: str, kind: str = "comparison") -> pd.DataFrame:
     mark = {"reproduced": "✓", "marginal": "~", "not reproduced": "✗"}[verdict]
-    return pd.DataFrame([{"experiment": "2.4", "experiments": "2.4, 2.3", "kind": kind, "evidence": kind != "construction",
-                          "statement": "regularizing after normalisation gives cleaner interventions", "sources": "NB 2.4",
-                          "verdict": verdict, "mark": mark, "reason": "difference of medians 0.1"}], index=["k"])
+    return pd.DataFrame(
+        [
+            {
+                "experiment": "2.4",
+                "experiments": "2.4, 2.3",
+                "kind": kind,
+                "evidence": kind != "construction",
+                "statement": "regularizing after normalisation gives cleaner interventions",
+                "sources": "NB 2.4",
+                "verdict": verdict,
+                "mark": mark,
+                "reason": "difference of medians 0.1",
+            }
+        ],
+        index=["k"],
+    )
 
 
 def test_the_answer_follows_the_verdict():

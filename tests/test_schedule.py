@@ -21,13 +21,16 @@ def test_a_track_follows_minimum_jerk_between_keys():
     assert np.all(np.diff(values) >= 0)
 
 
-@pytest.mark.parametrize("cells, expected", [
-    (["0", "+0.5", "10"], [0, 5, 10]),
-    (["0", "+5", "10"], [0, 5, 10]),
-    (["10", "-1", "20"], [10, 19, 20]),
-    (["10", "-0.2", "20"], [10, 18, 20]),
-    (["0", "+2", "+0.5", "-1", "10"], [0, 2, 5, 9, 10]),
-])
+@pytest.mark.parametrize(
+    "cells, expected",
+    [
+        (["0", "+0.5", "10"], [0, 5, 10]),
+        (["0", "+5", "10"], [0, 5, 10]),
+        (["10", "-1", "20"], [10, 19, 20]),
+        (["10", "-0.2", "20"], [10, 18, 20]),
+        (["0", "+2", "+0.5", "-1", "10"], [0, 2, 5, 9, 10]),
+    ],
+)
 def test_relative_steps_resolve_against_absolute_rows(cells, expected):
     assert resolve_steps(cells) == expected
 
@@ -62,16 +65,19 @@ def test_log_space_and_step_interpolation():
     assert list(s.values("z")[[0, 9, 10]]) == [1, 1, 2]
 
 
-@pytest.mark.parametrize("text, culprit", [
-    ("STEP,lr\n0,1\n+abc,2\n10,3\n", "row 3, column STEP"),
-    ("STEP,lr\n0,1\n10,x\n", "row 3, column lr"),
-    ("STEP,lr\n0,1\n10\n", "row 3"),
-    ("STEP,lr:cubic\n0,1\n", "unknown space"),
-    ("STEP,lr::bouncy\n0,1\n", "unknown interpolator"),
-    ("STEP,lr\n10,1\n5,2\n", "row 3, column STEP"),
-    ("lr\n1\n", "no STEP column"),
-    ("STEP,lr\n+0.5,1\n10,2\n", "row 2, column STEP"),
-])
+@pytest.mark.parametrize(
+    "text, culprit",
+    [
+        ("STEP,lr\n0,1\n+abc,2\n10,3\n", "row 3, column STEP"),
+        ("STEP,lr\n0,1\n10,x\n", "row 3, column lr"),
+        ("STEP,lr\n0,1\n10\n", "row 3"),
+        ("STEP,lr:cubic\n0,1\n", "unknown space"),
+        ("STEP,lr::bouncy\n0,1\n", "unknown interpolator"),
+        ("STEP,lr\n10,1\n5,2\n", "row 3, column STEP"),
+        ("lr\n1\n", "no STEP column"),
+        ("STEP,lr\n+0.5,1\n10,2\n", "row 2, column STEP"),
+    ],
+)
 def test_malformed_schedules_name_file_row_and_column(text, culprit):
     with pytest.raises(ScheduleError, match="my.csv") as err:
         parse_schedule(text, "my.csv")

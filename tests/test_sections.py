@@ -30,7 +30,9 @@ def test_a_figure_and_a_table_round_trip_through_the_renderers_syntax(tmp_path, 
     assert re.sub(r"\\(.)", r"\1", m["caption"]) == "A [bracketed] caption" and Path(m["src"]).exists()
     import pandas as pd
 
-    table = quarto.float_table(quarto.table(pd.DataFrame({"a": [1.5]}), {"a": "{:.1f}"}), "tbl-x-a", "A caption.", wide=True)
+    table = quarto.float_table(
+        quarto.table(pd.DataFrame({"a": [1.5]}), {"a": "{:.1f}"}), "tbl-x-a", "A caption.", wide=True
+    )
     _, (t,) = floats(table)
     assert t["label"] == "tbl-x-a" and t["wide"] and "A caption." in t["body"] and "1.5" in t["body"]
 
@@ -46,7 +48,9 @@ def test_the_sections_label_caption_and_describe_every_figure_and_table(small_ru
     monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
     blocks = [sections.design(small_run), sections.selection(small_run), sections.variants(small_run)]
     labels = [label for b in blocks for label in b.labels]
-    assert len(labels) == len(set(labels)) and all(re.fullmatch(r"(fig|tbl)-anchored-[a-z-]+", label) for label in labels)
+    assert len(labels) == len(set(labels)) and all(
+        re.fullmatch(r"(fig|tbl)-anchored-[a-z-]+", label) for label in labels
+    )
     figs, tbls = zip(*(floats(b) for b in blocks))
     figs, tbls = sum(figs, []), sum(tbls, [])
     assert {m["label"] for m in figs} | {m["label"] for m in tbls} == set(labels)
@@ -66,7 +70,10 @@ def test_alt_text_follows_the_data(small_run, tmp_path, monkeypatch):
     assert f"rises most are {top} " in alt
     named = small_run.variants["suppression"].named.copy()
     named["white"] = named.max() + 1.0
-    changed = replace(small_run, variants={**small_run.variants, "suppression": replace(small_run.variants["suppression"], named=named)})
+    changed = replace(
+        small_run,
+        variants={**small_run.variants, "suppression": replace(small_run.variants["suppression"], named=named)},
+    )
     assert "rises most are white " in sections._stacked_alt(changed, "suppression")
 
 
@@ -76,8 +83,11 @@ def test_the_renderer_numbers_emitted_floats_in_order(small_run, tmp_path, monke
     (tmp_path / "book" / "img").mkdir(parents=True)
     page = render.Page(ROOT / "chapters" / "anchored.qmd", None, 3, slug="anchored")
     out = render.markdown_floats(page, sections.design(small_run).text, "test")
-    assert page.labels == {"tbl-anchored-regularizers": "Table 3.1", "tbl-anchored-schedule": "Table 3.2",
-                           "fig-anchored-schedule": "Figure 3.1"}
+    assert page.labels == {
+        "tbl-anchored-regularizers": "Table 3.1",
+        "tbl-anchored-schedule": "Table 3.2",
+        "fig-anchored-schedule": "Figure 3.1",
+    }
     assert out.count("<figure") == 1 and out.count('<div class="table-wrap"') == 2
 
 
@@ -91,7 +101,9 @@ def test_the_chapter_data_is_written_as_csv_and_linked(small_run, tmp_path, monk
     seeds = pd.read_csv(next(src for src in links if src.endswith("/seeds.csv")))
     assert list(seeds["seed"]) == list(small_run.runs.index) and "score" in seeds
     named = pd.read_csv(next(src for src in links if src.endswith("named-colours.csv")))
-    assert {"name", "r", "g", "b", "baseline"} <= set(named.columns) and len(named) == len(small_run.variants["baseline"].named)
+    assert {"name", "r", "g", "b", "baseline"} <= set(named.columns) and len(named) == len(
+        small_run.variants["baseline"].named
+    )
 
 
 def test_every_experiment_names_its_chapter():

@@ -61,14 +61,17 @@ def test_another_concept_is_labelled_by_reds_rule_and_judged_by_its_hue():
     assert all(v.hue == pytest.approx(1 / 3) for v in exp.all_variants)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(experiment="2.5.1"), "not one of"),
-    (dict(experiment="2.4.1", fixed="median"), "fixed='median'"),
-    (dict(experiment="2.4.1", constant_lr=True), "goes with fixed weights"),
-    (dict(experiment="2.4.1", concept="mauve"), "unknown concept 'mauve'"),
-    (dict(experiment="2.4.1", labels=(("blue", 1.0),)), "not 'blue'"),
-    (dict(experiment="2.4.1", labels=(("red", 20.0),)), "probability <= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(experiment="2.5.1"), "not one of"),
+        (dict(experiment="2.4.1", fixed="median"), "fixed='median'"),
+        (dict(experiment="2.4.1", constant_lr=True), "goes with fixed weights"),
+        (dict(experiment="2.4.1", concept="mauve"), "unknown concept 'mauve'"),
+        (dict(experiment="2.4.1", labels=(("blue", 1.0),)), "not 'blue'"),
+        (dict(experiment="2.4.1", labels=(("red", 20.0),)), "probability <= 1"),
+    ],
+)
 def test_bad_cells_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Cell(**kwargs)
@@ -96,7 +99,9 @@ def test_building_a_fixed_weight_cell_writes_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == [tmp_path / "a-file"]
     schedule, lr, weights = exp.training_schedule()  # inline, and trainable
     assert schedule.length == len(lr) and all(np.ptp(w) == 0 for w in weights.values())
-    assert run_key(exp, [0], TorchStream()) != run_key(studies.cell_experiment(studies.Cell("2.4.1", fixed="peak")), [0], TorchStream())
+    assert run_key(exp, [0], TorchStream()) != run_key(
+        studies.cell_experiment(studies.Cell("2.4.1", fixed="peak")), [0], TorchStream()
+    )
 
 
 def test_a_schedule_with_a_byte_order_mark_reads():

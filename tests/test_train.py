@@ -24,7 +24,9 @@ def test_a_seed_gives_the_same_bits_alone_in_any_batch_worker_split_and_thread_c
     alone = train(exp, [11], workers=1, engine=engine)
     _same_bits(alone, 0, train(exp, [11, 12], workers=1, engine=engine), 0)
     _same_bits(alone, 0, train(exp, list(range(20)), workers=1, engine=engine), 11)
-    _same_bits(alone, 0, train(exp, list(range(5, 22)), workers=2, engine=engine), 6)  # seed 11 in the first worker's half
+    _same_bits(
+        alone, 0, train(exp, list(range(5, 22)), workers=2, engine=engine), 6
+    )  # seed 11 in the first worker's half
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -82,7 +84,7 @@ def test_seed_adam_is_torch_adam_to_rounding():
 
 def test_the_same_seed_gives_the_same_result_every_run(short_experiment):
     a, b = train(short_experiment, [5]), train(short_experiment, [5])
-    for (pa, pb) in zip(a.model.parameters(), b.model.parameters()):
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(pa, pb)
 
 

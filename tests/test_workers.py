@@ -1,6 +1,7 @@
 """Worker processes never outlive their parent, and a lock never outlives its holder: killing a run's main
 process (as a closed terminal or a job scheduler does) ends its workers, and the next run completes."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,10 +16,8 @@ from sca import workers
 def children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 

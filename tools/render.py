@@ -94,6 +94,7 @@ def book_pages(config: dict) -> list[Page]:
 
 # --- 2. execution ----------------------------------------------------------------------------------------
 
+
 def source_key(text: str) -> str:
     from sca.cache import package_digest
 
@@ -167,8 +168,13 @@ class Lane:
         if self.share:  # a clean namespace in the reused kernel; removed again before the notebook is frozen
             nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"sca_reset": True}))
             km, kc = await self.kernel()
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", km=km,  # a kernel given is not shut down
-                                resources={"metadata": {"path": str(ROOT)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            km=km,  # a kernel given is not shut down
+            resources={"metadata": {"path": str(ROOT)}},
+        )
         client.kc = kc
         started = time.perf_counter()
         try:
@@ -180,7 +186,14 @@ class Lane:
         finally:
             nb.cells = [c for c in nb.cells if not c.metadata.get("sca_reset")]
         if error is not None:
-            failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+            failed = next(
+                (
+                    i
+                    for i, c in enumerate(nb.cells)
+                    if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+                ),
+                None,
+            )
             label = cell_options(nb.cells[failed]).get("label", "") if failed is not None else ""
             raise BuildError(f"{rel(page.source)}: cell {failed} {label!s} raised:\n{error}") from None
         print(f"  executed {rel(page.source)} in {time.perf_counter() - started:.0f} s", flush=True)
@@ -193,17 +206,25 @@ class Lane:
 
 def images(nb) -> list[str]:
     """The image files a notebook's Markdown outputs point to."""
-    return [m["src"] for cell in nb.cells for output in cell.get("outputs", [])
-            for m in MD_FIGURE.finditer(output.get("data", {}).get("text/markdown", ""))]
+    return [
+        m["src"]
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        for m in MD_FIGURE.finditer(output.get("data", {}).get("text/markdown", ""))
+    ]
 
 
-def execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool = True, config: dict | None = None) -> list[nbformat.NotebookNode]:
+def execute_all(
+    pages: list[Page], fresh: bool, jobs: int, share: bool = True, config: dict | None = None
+) -> list[nbformat.NotebookNode]:
     """Every page's executed notebook, in order: after the config's pre-render step (which fills the cache the pages
     read), the pages in book order on `jobs` lanes side by side."""
     return asyncio.run(_execute_all(pages, fresh, jobs, share, config or {}))
 
 
-async def _execute_all(pages: list[Page], fresh: bool, jobs: int, share: bool, config: dict) -> list[nbformat.NotebookNode]:
+async def _execute_all(
+    pages: list[Page], fresh: bool, jobs: int, share: bool, config: dict
+) -> list[nbformat.NotebookNode]:
     lanes = [Lane(share) for _ in range(max(1, jobs))]
     waiting, done = list(pages), {}
 
@@ -232,8 +253,11 @@ async def pre_render(config: dict) -> None:
     """Quarto's `project: pre-render`: each command (a shell command, or a .py script run with this Python) from the
     project root before any page, with this Python's folder first on PATH (as `make report` gives Quarto)."""
     commands = config.get("project", {}).get("pre-render") or []
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "QUARTO_PROJECT_RENDER_ALL": "1"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "QUARTO_PROJECT_RENDER_ALL": "1",
+    }
     for command in [commands] if isinstance(commands, str) else commands:
         started = time.perf_counter()
         line = f"{shlex.quote(sys.executable)} {command}" if command.endswith(".py") else command
@@ -256,6 +280,7 @@ def import_sca() -> None:
 
 # --- 3. notebook -> Markdown --------------------------------------------------------------------------------
 
+
 def raw(fmt: str, text: str) -> str:
     return f"\n```{{={fmt}}}\n{text}\n```\n"
 
@@ -277,11 +302,16 @@ def figure_blocks(page: Page, label: str, caption: str, alt: str, image: bytes, 
     page.figures += 1
     tag = f"Figure {page.number}.{page.figures}" if page.number else f"Figure {page.figures}"
     define(page, label, tag)
-    return (raw("html", f'<figure id="{label}"><img src="img/{name}" alt="{html.escape(alt)}">'
-                        f"<figcaption><strong>{tag}</strong>: {html.escape(caption)}</figcaption></figure>") +
-            raw("latex", "\\begin{figure}[!htb]\\centering\n"
-                         f"\\includegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{OUT / 'img' / name}}}\n"
-                         f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n\\end{{figure}}"))
+    return raw(
+        "html",
+        f'<figure id="{label}"><img src="img/{name}" alt="{html.escape(alt)}">'
+        f"<figcaption><strong>{tag}</strong>: {html.escape(caption)}</figcaption></figure>",
+    ) + raw(
+        "latex",
+        "\\begin{figure}[!htb]\\centering\n"
+        f"\\includegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]{{{OUT / 'img' / name}}}\n"
+        f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n\\end{{figure}}",
+    )
 
 
 def table_blocks(page: Page, label: str, caption: str | None, html_table: str, latex: str, wide: bool) -> str:
@@ -294,12 +324,16 @@ def table_blocks(page: Page, label: str, caption: str | None, html_table: str, l
         caption_html = f'<p class="table-caption"><strong>{tag}</strong>: {html.escape(caption or "")}</p>'
         caption_tex = f"\\caption{{{latex_escape(caption or '')}}}\\label{{{label}}}\n"
     column = " column-page" if wide else ""
-    return (raw("html", f'<div class="table-wrap{column}" id="{label}">{caption_html}{html_table}</div>') +
-            raw("latex", long_table(latex, caption_tex, wide)))
+    return raw("html", f'<div class="table-wrap{column}" id="{label}">{caption_html}{html_table}</div>') + raw(
+        "latex", long_table(latex, caption_tex, wide)
+    )
 
 
-TABULAR = re.compile(r"\\begin\{(?P<env>tabularx\}\{\\linewidth|tabular)\}\{(?P<spec>.*?)\}\n\\toprule\n(?P<head>.*?)\\midrule\n"
-                     r"(?P<body>.*?)\\bottomrule\n\\end\{tabularx?\}", re.S)
+TABULAR = re.compile(
+    r"\\begin\{(?P<env>tabularx\}\{\\linewidth|tabular)\}\{(?P<spec>.*?)\}\n\\toprule\n(?P<head>.*?)\\midrule\n"
+    r"(?P<body>.*?)\\bottomrule\n\\end\{tabularx?\}",
+    re.S,
+)
 
 
 LANDSCAPE_COLUMNS = 10  # a page-wide table of this many columns is set on landscape pages (fewer fit the portrait line)
@@ -315,22 +349,36 @@ def long_table(latex: str, caption: str, wide: bool) -> str:
     env = "xltabular" if m["env"].startswith("tabularx") else "longtable"
     width = "{\\linewidth}" if env == "xltabular" else ""
     head = f"\\toprule\n{m['head']}\\midrule\n"
-    out = (f"{{\\footnotesize\\setlength{{\\tabcolsep}}{{4pt}}\n\\begin{{{env}}}{width}{{{m['spec']}}}\n"
-           + (caption.strip() + "\\\\\n" if caption else "") + head + "\\endfirsthead\n" + head + "\\endhead\n"
-           + "\\bottomrule\n\\endlastfoot\n" + m["body"] + f"\\end{{{env}}}\n}}")
+    out = (
+        f"{{\\footnotesize\\setlength{{\\tabcolsep}}{{4pt}}\n\\begin{{{env}}}{width}{{{m['spec']}}}\n"
+        + (caption.strip() + "\\\\\n" if caption else "")
+        + head
+        + "\\endfirsthead\n"
+        + head
+        + "\\endhead\n"
+        + "\\bottomrule\n\\endlastfoot\n"
+        + m["body"]
+        + f"\\end{{{env}}}\n}}"
+    )
     columns = len(re.findall(r"[lrcX]", re.sub(r"\{[^{}]*\}", "", m["spec"])))
     return f"\\begin{{landscape}}\n{out}\n\\end{{landscape}}" if wide and columns >= LANDSCAPE_COLUMNS else out
 
 
-MD_FIGURE = re.compile(r'^!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>fig-[\w-]+)(?:\s+fig-alt="(?P<alt>[^"]*)")?\s*\}\s*$', re.M)
+MD_FIGURE = re.compile(
+    r'^!\[(?P<caption>(?:[^\]\\]|\\.)*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>fig-[\w-]+)(?:\s+fig-alt="(?P<alt>[^"]*)")?\s*\}\s*$',
+    re.M,
+)
 MD_TABLE = re.compile(r"^::: \{#(?P<label>tbl-[\w-]+)(?P<wide> \.column-page)?\}\n(?P<body>.*?)\n:::$", re.M | re.S)
 DATA_LINK = re.compile(r"\]\((?P<src>[^)\s]+\.csv)\)")  # a link to a data file a cell wrote: copied into the book
-SCRIPT = re.compile(r'<script src="(?P<src>[^":]+\.js)"')  # a local script an interactive figure loads: copied into the book
+SCRIPT = re.compile(
+    r'<script src="(?P<src>[^":]+\.js)"'
+)  # a local script an interactive figure loads: copied into the book
 RAW_BLOCK = re.compile(r"^```\{=(html|latex)\}\n(.*?)\n```$", re.M | re.S)
 
 
 def markdown_floats(page: Page, text: str, where: str) -> str:
     """Number the figures and tables a cell emits as Quarto Markdown (`sca.quarto`) the way cell outputs are."""
+
     def local(m, what: str) -> Path:
         src = Path(m["src"]) if Path(m["src"]).is_absolute() else ROOT / m["src"]
         if not src.exists():
@@ -340,7 +388,9 @@ def markdown_floats(page: Page, text: str, where: str) -> str:
     def fig(m):
         src = local(m, f"figure {m['label']}")
         caption = re.sub(r"\\(.)", r"\1", m["caption"])
-        return figure_blocks(page, m["label"], caption, m["alt"] or caption, src.read_bytes(), f"{page.slug}-{m['label']}.png")
+        return figure_blocks(
+            page, m["label"], caption, m["alt"] or caption, src.read_bytes(), f"{page.slug}-{m['label']}.png"
+        )
 
     def tbl(m):
         raws = dict(RAW_BLOCK.findall(m["body"]))
@@ -385,7 +435,11 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
         if opts.get("echo", True) is not False and code:
             block = f"\n```{{.python .cell-code}}\n{code}\n```\n"
             if opts.get("code-fold", fold):
-                block = raw("html", '<details class="code-fold"><summary>Code</summary>') + block + raw("html", "</details>")
+                block = (
+                    raw("html", '<details class="code-fold"><summary>Code</summary>')
+                    + block
+                    + raw("html", "</details>")
+                )
             parts.append(block)
         if opts.get("output") is False:
             continue
@@ -394,8 +448,11 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
             data = output.get("data", {})
             if output.get("output_type") == "stream":
                 text = output["text"].rstrip()
-                parts.append("\n" + markdown_floats(page, text, where) + "\n" if opts.get("output") == "asis"
-                             else f"\n```text\n{text}\n```\n")
+                parts.append(
+                    "\n" + markdown_floats(page, text, where) + "\n"
+                    if opts.get("output") == "asis"
+                    else f"\n```text\n{text}\n```\n"
+                )
             elif "image/png" in data:
                 image = base64.b64decode(data["image/png"])
                 name = f"{page.slug}-{index}-{page.figures + 1}.png"
@@ -404,11 +461,16 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
                     parts.append(figure_blocks(page, label, caption, str(opts.get("fig-alt", caption)), image, name))
                 else:
                     (OUT / "img" / name).write_bytes(image)
-                    parts.append(raw("html", f'<img src="img/{name}" alt="">') + raw("latex", f"\\includegraphics[width=\\linewidth]{{{OUT / 'img' / name}}}"))
+                    parts.append(
+                        raw("html", f'<img src="img/{name}" alt="">')
+                        + raw("latex", f"\\includegraphics[width=\\linewidth]{{{OUT / 'img' / name}}}")
+                    )
             elif "text/markdown" in data:
                 parts.append("\n" + markdown_floats(page, data["text/markdown"], where) + "\n")
             elif "text/html" in data:
-                latex = data.get("text/latex") or "\\begin{verbatim}\n" + data.get("text/plain", "") + "\n\\end{verbatim}"
+                latex = (
+                    data.get("text/latex") or "\\begin{verbatim}\n" + data.get("text/plain", "") + "\n\\end{verbatim}"
+                )
                 wide = str(opts.get("column", "")).startswith(("page", "screen"))  # Quarto's `column: page`
                 parts.append(table_blocks(page, label, opts.get("tbl-cap"), data["text/html"], latex, wide))
             elif "text/plain" in data and output.get("output_type") == "execute_result":
@@ -428,21 +490,31 @@ def resolve_refs(pages: list[Page], target: str) -> None:
     for page in pages:
         for label, tag in page.labels.items():
             if label in where:
-                raise BuildError(f"{rel(page.source)}: label {label} is already defined in {rel(where[label][0].source)}")
+                raise BuildError(
+                    f"{rel(page.source)}: label {label} is already defined in {rel(where[label][0].source)}"
+                )
             where[label] = (page, tag)
     for page in pages:
+
         def link(m):
             if m.group(1) not in where:
                 raise BuildError(f"{rel(page.source)}: unknown cross-reference @{m.group(1)}")
             other, tag = where[m.group(1)]
             label = m.group(1)
-            href = (f"#{label}" if other is page or target == "pdf" else
-                    other.html_name if label.startswith("sec-") else f"{other.html_name}#{label}")
+            href = (
+                f"#{label}"
+                if other is page or target == "pdf"
+                else other.html_name
+                if label.startswith("sec-")
+                else f"{other.html_name}#{label}"
+            )
             return f"[{tag}]({href})"
+
         page.markdown = XREF.sub(link, page.markdown)
 
 
 # --- 4. pandoc ----------------------------------------------------------------------------------------------
+
 
 def run_pandoc(args: list[str], text: str) -> None:
     done = subprocess.run([pandoc(), *args], input=text, capture_output=True, text=True, cwd=ROOT)
@@ -452,8 +524,14 @@ def run_pandoc(args: list[str], text: str) -> None:
 
 def sidebar(pages: list[Page], current: Page, title: str, downloads: dict[str, str] | None = None) -> str:
     links = " ".join(f'<a href="{href}">{html.escape(label)}</a>' for label, href in (downloads or {}).items())
-    items, part = [f'<p class="book-title"><a href="index.html">{html.escape(title)}</a></p>'
-                   + (f'<p class="downloads">Download: {links}</p>' if links else "") + "<ul>"], None
+    items, part = (
+        [
+            f'<p class="book-title"><a href="index.html">{html.escape(title)}</a></p>'
+            + (f'<p class="downloads">Download: {links}</p>' if links else "")
+            + "<ul>"
+        ],
+        None,
+    )
     for page in pages:
         if page.part != part and page.part:
             items.append(f'<li class="part">{html.escape(page.part)}</li>')
@@ -468,23 +546,51 @@ def write_html(pages: list[Page], config: dict, pool: ThreadPoolExecutor, pdf: b
     """One HTML page per chapter, pandoc running in `pool`'s threads; then the search index."""
     title = config["book"]["title"]
     # Quarto's `book: downloads: [pdf]`: a link to the PDF on every page
-    downloads = {"PDF": f"{config['book'].get('output-file', 'book')}.pdf"} if pdf and "pdf" in config["book"].get("downloads", []) else {}
+    downloads = (
+        {"PDF": f"{config['book'].get('output-file', 'book')}.pdf"}
+        if pdf and "pdf" in config["book"].get("downloads", [])
+        else {}
+    )
     search = config["book"].get("search", True) is not False  # Quarto's `book: search` (on unless set false)
     shutil.copy(TOOLS / "book.css", OUT / "book.css")
 
     def write(i: int, page: Page) -> None:
         nav = {"prev": pages[i - 1] if i else None, "next": pages[i + 1] if i + 1 < len(pages) else None}
-        args = ["-f", "markdown", "-t", "html5", "-s", "--mathml", "--section-divs", "--lua-filter", str(TOOLS / "callouts.lua"),
-                "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
-                "--template", str(TOOLS / "page.html"), "--toc", "--toc-depth=3", "-o", str(OUT / page.html_name),
-                "-M", f"pagetitle={page.title} – {title}", "-V", f"sidebar={sidebar(pages, page, title, downloads)}",
-                "--shift-heading-level-by=0"]
+        args = [
+            "-f",
+            "markdown",
+            "-t",
+            "html5",
+            "-s",
+            "--mathml",
+            "--section-divs",
+            "--lua-filter",
+            str(TOOLS / "callouts.lua"),
+            "--citeproc",
+            "--bibliography",
+            str(ROOT / config["bibliography"]),
+            "--template",
+            str(TOOLS / "page.html"),
+            "--toc",
+            "--toc-depth=3",
+            "-o",
+            str(OUT / page.html_name),
+            "-M",
+            f"pagetitle={page.title} – {title}",
+            "-V",
+            f"sidebar={sidebar(pages, page, title, downloads)}",
+            "--shift-heading-level-by=0",
+        ]
         for key, other in nav.items():
             if other:
                 args += ["-V", f"{key}={other.html_name}", "-V", f"{key}-title={other.title}"]
         if search:
             args += ["-V", "search=true"]
-        text = page.markdown if page.number else f"# {title}\n\n" + re.sub(r"^# .*$", "", page.markdown, count=1, flags=re.M)
+        text = (
+            page.markdown
+            if page.number
+            else f"# {title}\n\n" + re.sub(r"^# .*$", "", page.markdown, count=1, flags=re.M)
+        )
         if page.number:
             text = re.sub(r"^# (.+?)\s*$", lambda m: f"# {page.number}&nbsp; {m.group(1)}", text, count=1, flags=re.M)
         run_pandoc(args, text)
@@ -493,7 +599,9 @@ def write_html(pages: list[Page], config: dict, pool: ThreadPoolExecutor, pdf: b
         job.result()
     if search:
         shutil.copy(TOOLS / "search.js", OUT / "search.js")
-        index = [entry for page in pages for entry in search_entries(page.html_name, (OUT / page.html_name).read_text())]
+        index = [
+            entry for page in pages for entry in search_entries(page.html_name, (OUT / page.html_name).read_text())
+        ]
         (OUT / "search-index.js").write_text("window.SEARCH_INDEX = " + json.dumps(index, ensure_ascii=False) + ";\n")
 
 
@@ -531,8 +639,16 @@ def search_entries(href: str, page_html: str) -> list[dict]:
     parser = _Sections()
     parser.feed(page_html)
     title = html.unescape(re.search(r"<title>(.*?)</title>", page_html, re.S).group(1)).split(" – ")[0]
-    return [{"title": title, "section": heading, "href": f"{href}#{sid}" if sid else href, "text": " ".join("".join(text).split())}
-            for sid, heading, text in parser.sections if "".join(text).strip()]
+    return [
+        {
+            "title": title,
+            "section": heading,
+            "href": f"{href}#{sid}" if sid else href,
+            "text": " ".join("".join(text).split()),
+        }
+        for sid, heading, text in parser.sections
+        if "".join(text).strip()
+    ]
 
 
 CODE_BLOCK = re.compile(r"\n```\{\.python \.cell-code\}\n.*?\n```\n", re.S)
@@ -549,8 +665,13 @@ def pdf_header() -> str:
     # hypertexnames=false: hyperref names each anchor by a counter of its own, not by the number printed (by the
     # printed numbers, every longtable's anchor and one page's were each defined twice: 87 warnings of the PDF
     # driver, though no two labels shared an anchor)
-    return ("\\PassOptionsToPackage{hypertexnames=false}{hyperref}\n" + PREAMBLE + "\\usepackage{graphicx}\n\\usepackage[section]{placeins}\n\\usepackage{pdflscape}\n\\usepackage{newunicodechar}\n"
-            f"\\newfontfamily\\scafallback{{{FALLBACK_FONT}}}\n" + glyphs)
+    return (
+        "\\PassOptionsToPackage{hypertexnames=false}{hyperref}\n"
+        + PREAMBLE
+        + "\\usepackage{graphicx}\n\\usepackage[section]{placeins}\n"
+        "\\usepackage{pdflscape}\n\\usepackage{newunicodechar}\n"
+        f"\\newfontfamily\\scafallback{{{FALLBACK_FONT}}}\n" + glyphs
+    )
 
 
 def pdf_format(config: dict) -> dict:
@@ -562,13 +683,39 @@ def latex_options(config: dict) -> list[str]:
     book, fmt = config["book"], pdf_format(config)
     header = OUT / "pdf-header.tex"
     header.write_text(pdf_header())
-    return ["--toc", "--number-sections", "--top-level-division=part", "-V", "documentclass=report",
-            "-V", "geometry:margin=2.2cm", "-V", "colorlinks=true", "-V", f"mainfont={MAIN_FONT}", "-V", "sansfont=DejaVu Sans",
-            "-V", "monofont=DejaVu Sans Mono", "-V", "fontsize=10pt",
-            *(["-V", f"mathfont={fmt['mathfont']}"] if fmt.get("mathfont") else []),
-            "-H", str(header), "--lua-filter", str(TOOLS / "callouts.lua"),
-            "--citeproc", "--bibliography", str(ROOT / config["bibliography"]),
-            "-M", f"title={book['title']}", "-M", f"author={book.get('author', '')}", "-M", f"date={book.get('date', '')}"]
+    return [
+        "--toc",
+        "--number-sections",
+        "--top-level-division=part",
+        "-V",
+        "documentclass=report",
+        "-V",
+        "geometry:margin=2.2cm",
+        "-V",
+        "colorlinks=true",
+        "-V",
+        f"mainfont={MAIN_FONT}",
+        "-V",
+        "sansfont=DejaVu Sans",
+        "-V",
+        "monofont=DejaVu Sans Mono",
+        "-V",
+        "fontsize=10pt",
+        *(["-V", f"mathfont={fmt['mathfont']}"] if fmt.get("mathfont") else []),
+        "-H",
+        str(header),
+        "--lua-filter",
+        str(TOOLS / "callouts.lua"),
+        "--citeproc",
+        "--bibliography",
+        str(ROOT / config["bibliography"]),
+        "-M",
+        f"title={book['title']}",
+        "-M",
+        f"author={book.get('author', '')}",
+        "-M",
+        f"date={book.get('date', '')}",
+    ]
 
 
 def write_pdf(pages: list[Page], config: dict) -> Path:
@@ -586,7 +733,9 @@ def write_pdf(pages: list[Page], config: dict) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         tex = Path(tmp) / "book.tex"
         run_pandoc(["-f", "markdown", "-t", "latex", "-s", "-o", str(tex), *latex_options(config)], "\n\n".join(chunks))
-        shutil.move(latex(tex, pdf_format(config), FREEZE / "latex" / pdf.stem), pdf)  # the last build's labels, per book
+        shutil.move(
+            latex(tex, pdf_format(config), FREEZE / "latex" / pdf.stem), pdf
+        )  # the last build's labels, per book
     return pdf
 
 
@@ -604,8 +753,13 @@ def latex(tex: Path, fmt: dict, state: Path | None = None) -> Path:
     opts = fmt.get("pdf-engine-opt")
     opts = [opts] if isinstance(opts, str) else list(opts or [])
     driver = next((o.split("=", 1)[1].split() for o in opts if o.startswith("-output-driver=")), ["xdvipdfmx"])
-    engine = [fmt.get("pdf-engine", "xelatex"), "-no-pdf", "-halt-on-error", "-interaction=nonstopmode",
-              *(o for o in opts if not o.startswith("-output-driver="))]
+    engine = [
+        fmt.get("pdf-engine", "xelatex"),
+        "-no-pdf",
+        "-halt-on-error",
+        "-interaction=nonstopmode",
+        *(o for o in opts if not o.startswith("-output-driver=")),
+    ]
     aux = [tex.with_suffix(suffix) for suffix in AUX_FILES]
     read = lambda: {path.suffix: path.read_bytes() for path in aux if path.exists()}
     seeded = state is not None and _restore(state, tex)
@@ -627,8 +781,12 @@ def latex(tex: Path, fmt: dict, state: Path | None = None) -> Path:
         for path in aux:
             if path.exists():
                 shutil.copy(path, state / path.name)
-    done = subprocess.run([*driver, "-q", "-o", tex.with_suffix(".pdf").name, tex.with_suffix(".xdv").name], cwd=tex.parent,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*driver, "-q", "-o", tex.with_suffix(".pdf").name, tex.with_suffix(".xdv").name],
+        cwd=tex.parent,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise BuildError(f"{' '.join(driver)} failed on the book:\n{done.stderr[-3000:]}")
     return tex.with_suffix(".pdf")
@@ -648,10 +806,15 @@ def main(argv=None) -> int:
     parser.add_argument("--no-pdf", action="store_true", help="HTML only")
     parser.add_argument("--config", default=str(ROOT / "_quarto.yml"), help="book configuration (default: _quarto.yml)")
     parser.add_argument("--fresh", action="store_true", help="execute every chapter even if a frozen result exists")
-    parser.add_argument("--jobs", type=int, default=default_jobs(), help="chapters executed at once (default: usable cores)")
-    parser.add_argument("--kernel-per-page", action="store_true",
-                        help="a new kernel for every page, as Quarto does (default: one kernel per lane, its namespace "
-                             "cleared for each page)")
+    parser.add_argument(
+        "--jobs", type=int, default=default_jobs(), help="chapters executed at once (default: usable cores)"
+    )
+    parser.add_argument(
+        "--kernel-per-page",
+        action="store_true",
+        help="a new kernel for every page, as Quarto does (default: one kernel per lane, its namespace "
+        "cleared for each page)",
+    )
     parser.add_argument("--out", help="output folder (default: the config's project output-dir, _book)")
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text())
@@ -662,7 +825,9 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     import_sca()
     try:
-        for page, nb in zip(pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page, config=config)):
+        for page, nb in zip(
+            pages, execute_all(pages, args.fresh, args.jobs, share=not args.kernel_per_page, config=config)
+        ):
             page.markdown = to_markdown(page, nb, fold)
         html_pages = [Page(**{**p.__dict__, "labels": dict(p.labels)}) for p in pages]
         resolve_refs(html_pages, "html")

@@ -5,5 +5,17 @@ from .model import ColorAutoencoder, ModelConfig, ablate, prune
 from .sweep import RunResult, run
 from .train import TrainResult, train
 
-__all__ = ["EXPERIMENTS", "Experiment", "Variant", "get", "ColorAutoencoder", "ModelConfig", "ablate", "prune",
-           "RunResult", "run", "TrainResult", "train"]
+__all__ = [
+    "EXPERIMENTS",
+    "Experiment",
+    "Variant",
+    "get",
+    "ColorAutoencoder",
+    "ModelConfig",
+    "ablate",
+    "prune",
+    "RunResult",
+    "run",
+    "TrainResult",
+    "train",
+]

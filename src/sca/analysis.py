@@ -30,10 +30,17 @@ def red_decoding() -> pd.DataFrame:
             to_grey = population.delta_e(np.broadcast_to(GREY, decoded.shape), decoded)
             to_black = population.delta_e(np.broadcast_to(BLACK, decoded.shape), decoded)
             chosen = decoded[r.train.seeds.index(r.selected_seed)]
-            rows.append({"experiment": name, "variant": variant.name, "selected_rgb": tuple(chosen),
-                         "selected_mse": float(((chosen - RED) ** 2).mean()),
-                         "nearer_grey": float((to_grey < to_black).mean()),
-                         "median_de_grey": float(np.median(to_grey)), "median_de_black": float(np.median(to_black))})
+            rows.append(
+                {
+                    "experiment": name,
+                    "variant": variant.name,
+                    "selected_rgb": tuple(chosen),
+                    "selected_mse": float(((chosen - RED) ** 2).mean()),
+                    "nearer_grey": float((to_grey < to_black).mean()),
+                    "median_de_grey": float(np.median(to_grey)),
+                    "median_de_black": float(np.median(to_black)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -53,13 +60,22 @@ def label_budget(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for design in studies.DESIGNS:
         sub = df[(df["experiment"] == design) & (df["label"] == "red")]
-        med = sub.groupby("factor").agg(score=("score", "median"), labels=("labels", "mean"), geometry=("geometry_right", "mean"))
+        med = sub.groupby("factor").agg(
+            score=("score", "median"), labels=("labels", "mean"), geometry=("geometry_right", "mean")
+        )
         target = published_mean_score(design)
         enough = med[med["score"] >= target]
         smallest = enough.index.min() if len(enough) else np.nan
-        rows.append({"design": design, "target": target, "control_score": med.loc[0.0, "score"],
-                     "control_geometry": med.loc[0.0, "geometry"], "smallest_factor": smallest,
-                     "smallest_labels": enough.loc[smallest, "labels"] if len(enough) else np.nan})
+        rows.append(
+            {
+                "design": design,
+                "target": target,
+                "control_score": med.loc[0.0, "score"],
+                "control_geometry": med.loc[0.0, "geometry"],
+                "smallest_factor": smallest,
+                "smallest_labels": enough.loc[smallest, "labels"] if len(enough) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -73,9 +89,17 @@ def fixed_weights(df: pd.DataFrame) -> pd.DataFrame:
         keyed = sub.loc[sub["fixed"] == "keyframed", "score"]
         target = published_mean_score(design)
         for how, g in sub[sub["fixed"] != "keyframed"].groupby("fixed", sort=False):
-            rows.append({"design": design, "fixed": how, "median": g["score"].median(), "keyframed_median": keyed.median(),
-                         "p": stats.mannwhitneyu(g["score"], keyed).pvalue, "target": target,
-                         "works": g["score"].median() >= target})
+            rows.append(
+                {
+                    "design": design,
+                    "fixed": how,
+                    "median": g["score"].median(),
+                    "keyframed_median": keyed.median(),
+                    "p": stats.mannwhitneyu(g["score"], keyed).pvalue,
+                    "target": target,
+                    "works": g["score"].median() >= target,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -87,10 +111,19 @@ def concept_swap(df: pd.DataFrame) -> pd.DataFrame:
     for design in studies.DESIGNS:
         sub = df[df["experiment"] == design]
         red, other = sub[sub["concept"] == "red"], sub[sub["concept"] != "red"]
-        rows.append({"design": design, "concept": other["concept"].iloc[0], "score": other["score"].median(),
-                     "red_score": red["score"].median(), "p": stats.mannwhitneyu(other["score"], red["score"]).pvalue,
-                     "delta": other["concept_delta"].median(), "red_delta": red["concept_delta"].median(),
-                     "geometry": other["geometry_right"].mean(), "red_geometry": red["geometry_right"].mean()})
+        rows.append(
+            {
+                "design": design,
+                "concept": other["concept"].iloc[0],
+                "score": other["score"].median(),
+                "red_score": red["score"].median(),
+                "p": stats.mannwhitneyu(other["score"], red["score"]).pvalue,
+                "delta": other["concept_delta"].median(),
+                "red_delta": red["concept_delta"].median(),
+                "geometry": other["geometry_right"].mean(),
+                "red_geometry": red["geometry_right"].mean(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -121,15 +154,28 @@ def road() -> pd.DataFrame:
         if variant == "baseline":
             continue
         pop = load(name).population.xs(variant, level="variant")
-        frames.append(pd.DataFrame({"experiment": name, "variant": variant, "seed": pop.index,
-                                    "red": pop["dmse:red"].to_numpy(), "off_target": pop[off].max(axis=1).to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "experiment": name,
+                    "variant": variant,
+                    "seed": pop.index,
+                    "red": pop["dmse:red"].to_numpy(),
+                    "off_target": pop[off].max(axis=1).to_numpy(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 # Each redux sweep against the old notebook it re-ran: the variant both share and the measures compared.
-REDUX = {"2.4.1": ("2.4", "suppression", ("r2", "dmse:red")), "2.5.1": ("2.5", "suppression", ("r2", "dmse:red")),
-         "2.7.1": ("2.7", "ablated", ("r2", "dmse:cyan")), "2.9.1": ("2.9", "ablated", ("r2", "dmse:red")),
-         "2.10.1": ("2.10", "ablated", ("r2", "dmse:red"))}
+REDUX = {
+    "2.4.1": ("2.4", "suppression", ("r2", "dmse:red")),
+    "2.5.1": ("2.5", "suppression", ("r2", "dmse:red")),
+    "2.7.1": ("2.7", "ablated", ("r2", "dmse:cyan")),
+    "2.9.1": ("2.9", "ablated", ("r2", "dmse:red")),
+    "2.10.1": ("2.10", "ablated", ("r2", "dmse:red")),
+}
 REDUX_MARGIN = 0.05  # "the same" within this much, in R² and in Δ MSE
 
 
@@ -144,9 +190,22 @@ def redux_comparison(name: str) -> pd.DataFrame:
     for column in measures:
         a, b = new_pop[column].to_numpy(float), old_pop[column].to_numpy(float)
         j = rules.compare(a, b, "similar", scale="difference", margin=REDUX_MARGIN)
-        rows.append({"redux": name, "notebook": old, "variant": variant, "measure": column, "redux_median": np.median(a),
-                     "notebook_median": np.median(b), "difference": j.effect, "lo": j.effect_lo, "hi": j.effect_hi,
-                     "p": j.p_value, "verdict": j.verdict, "samples": (a, b)})
+        rows.append(
+            {
+                "redux": name,
+                "notebook": old,
+                "variant": variant,
+                "measure": column,
+                "redux_median": np.median(a),
+                "notebook_median": np.median(b),
+                "difference": j.effect,
+                "lo": j.effect_lo,
+                "hi": j.effect_hi,
+                "p": j.p_value,
+                "verdict": j.verdict,
+                "samples": (a, b),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -157,8 +216,12 @@ def road_medians() -> pd.DataFrame:
     return med.assign(selectivity=med["red"] / med["off_target"].clip(lower=1e-9))
 
 
-HEADLINE_ROWS = (("2.4.1", "anchored", "suppression"), ("2.4.1", "anchored", "ablated"),
-                 ("2.9.1", "isolated", "ablated"), ("2.9.1", "isolated", "suppression"))
+HEADLINE_ROWS = (
+    ("2.4.1", "anchored", "suppression"),
+    ("2.4.1", "anchored", "ablated"),
+    ("2.9.1", "isolated", "ablated"),
+    ("2.9.1", "isolated", "suppression"),
+)
 
 
 def headline() -> pd.DataFrame:
@@ -168,9 +231,19 @@ def headline() -> pd.DataFrame:
     for name, model, variant in HEADLINE_ROWS:
         r = load(name)
         p_red, p_cyan, _ = reference.HEADLINE[name][variant]
-        rows.append({"experiment": name, "model": model, "variant": variant, "red_paper": p_red, "red_ours": r.delta(variant, "red"),
-                     "cyan_paper": p_cyan, "cyan_ours": r.delta(variant, "cyan"),
-                     "r2_paper": reference.PAPER_R2[(name, variant)], "r2_ours": r.variants[variant].r2})
+        rows.append(
+            {
+                "experiment": name,
+                "model": model,
+                "variant": variant,
+                "red_paper": p_red,
+                "red_ours": r.delta(variant, "red"),
+                "cyan_paper": p_cyan,
+                "cyan_ours": r.delta(variant, "cyan"),
+                "r2_paper": reference.PAPER_R2[(name, variant)],
+                "r2_ours": r.variants[variant].r2,
+            }
+        )
     df = pd.DataFrame(rows)
     return df.assign(red_gap=(df["red_ours"] - df["red_paper"]).abs(), r2_gap=(df["r2_ours"] - df["r2_paper"]).abs())
 
@@ -183,15 +256,34 @@ def original_stream(name: str) -> pd.DataFrame:
     rows = []
     for metric, published in reference.SWEEP_STATS[name].items():
         for stat, value in zip(("min", "max", "mean", "std"), published):
-            rows.append({"what": f"{metric} {stat}", "published": value, "ours": float(p.runs[metric].agg(stat)),
-                         "group": "statistic"})
+            rows.append(
+                {
+                    "what": f"{metric} {stat}",
+                    "published": value,
+                    "ours": float(p.runs[metric].agg(stat)),
+                    "group": "statistic",
+                }
+            )
     pseed, pscore, pfront = reference.SELECTED[name]
-    rows += [{"what": "Pareto front size", "published": pfront, "ours": int(p.runs["pareto"].sum()), "group": "selection"},
-             {"what": "selected seed", "published": pseed, "ours": p.selected_seed, "group": "selection"},
-             {"what": "selected score", "published": pscore, "ours": float(p.runs.loc[p.selected_seed, "score"]),
-              "group": "selection"}]
+    rows += [
+        {"what": "Pareto front size", "published": pfront, "ours": int(p.runs["pareto"].sum()), "group": "selection"},
+        {"what": "selected seed", "published": pseed, "ours": p.selected_seed, "group": "selection"},
+        {
+            "what": "selected score",
+            "published": pscore,
+            "ours": float(p.runs.loc[p.selected_seed, "score"]),
+            "group": "selection",
+        },
+    ]
     for variant, colours in reference.published_table(name).items():
-        rows += [{"what": f"{VARIANT_WORDS[variant]} Δ {colour}", "published": value, "ours": p.delta(variant, colour),
-                  "group": "colour"} for colour, value in colours.items()]
+        rows += [
+            {
+                "what": f"{VARIANT_WORDS[variant]} Δ {colour}",
+                "published": value,
+                "ours": p.delta(variant, colour),
+                "group": "colour",
+            }
+            for colour, value in colours.items()
+        ]
     df = pd.DataFrame(rows)
     return df.assign(difference=df["ours"] - df["published"])

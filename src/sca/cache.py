@@ -18,10 +18,11 @@ import io
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import torch
 
@@ -30,7 +31,7 @@ from .schedule import schedule_text
 try:
     import fcntl
 except ImportError:  # not POSIX: no lock, concurrent processes may compute the same entry twice
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 PACKAGE_DIR = Path(__file__).parent
 MAGIC = b"SCA-CACHE-2 "
@@ -55,9 +56,23 @@ def cache_dir() -> Path:
 
 # The modules whose code determines a trained model: editing anything else (evaluation, figures,
 # tables, the book) reuses cached training.
-TRAINING_SOURCES = ("colors.py", "data.py", "schedule.py", "model.py", "regularizers.py", "interventions.py",
-                    "stream.py", "optim.py", "fused.py", "fused.cpp", "gelu.h", "lanes.h", "layers.h", "regularizers.h",
-                    "train.py")
+TRAINING_SOURCES = (
+    "colors.py",
+    "data.py",
+    "schedule.py",
+    "model.py",
+    "regularizers.py",
+    "interventions.py",
+    "stream.py",
+    "optim.py",
+    "fused.py",
+    "fused.cpp",
+    "gelu.h",
+    "lanes.h",
+    "layers.h",
+    "regularizers.h",
+    "train.py",
+)
 
 
 @lru_cache(maxsize=1)
@@ -70,9 +85,25 @@ def source_digest() -> str:
 
 
 # The modules that only load, judge, draw or format results: an evaluated run does not depend on them.
-PRESENTATION_SOURCES = ("analysis.py", "beyond.py", "claim.py", "claims.py", "cli.py", "figures.py", "interactive.py", "overview.py",
-                        "quarto.py", "reference.py", "report.py", "results.py", "rules.py", "sections.py", "studies.py", "tables.py",
-                        "sca.mplstyle")
+PRESENTATION_SOURCES = (
+    "analysis.py",
+    "beyond.py",
+    "claim.py",
+    "claims.py",
+    "cli.py",
+    "figures.py",
+    "interactive.py",
+    "overview.py",
+    "quarto.py",
+    "reference.py",
+    "report.py",
+    "results.py",
+    "rules.py",
+    "sections.py",
+    "studies.py",
+    "tables.py",
+    "sca.mplstyle",
+)
 
 
 @lru_cache(maxsize=2)
@@ -92,8 +123,14 @@ def run_key(experiment, seeds, stream) -> str:
     """SHA-256 of everything that determines a training run: the experiment's training fields (model,
     data, regularizers, fixed weights, validation interval; not its name, title, variants or plots),
     its schedule file's contents, the seeds, the random stream, and the training modules' sources."""
-    training = (experiment.model, experiment.data, experiment.regularizers, experiment.fixed_weights,
-                experiment.unused_columns, experiment.val_every)
+    training = (
+        experiment.model,
+        experiment.data,
+        experiment.regularizers,
+        experiment.fixed_weights,
+        experiment.unused_columns,
+        experiment.val_every,
+    )
     parts = [
         repr(training),
         schedule_text(experiment.schedule),
@@ -142,7 +179,7 @@ def load(path: Path, key: str | None = None):
     header, sep, payload = data.partition(b"\n")
     if not header.startswith(MAGIC) or not sep:
         raise CorruptCacheEntry("missing header")
-    if hashlib.sha256(payload).hexdigest().encode() != header[len(MAGIC):]:
+    if hashlib.sha256(payload).hexdigest().encode() != header[len(MAGIC) :]:
         raise CorruptCacheEntry("checksum mismatch (truncated or altered)")
     try:
         entry = torch.load(io.BytesIO(payload), weights_only=False)
@@ -162,8 +199,11 @@ def check_writable(folder: Path) -> bool:
         tempfile.TemporaryFile(dir=folder).close()
         return True
     except OSError as e:
-        warnings.warn(f"cache folder {folder} is not writable ({e}); results will be computed but not cached",
-                      CacheWarning, stacklevel=3)
+        warnings.warn(
+            f"cache folder {folder} is not writable ({e}); results will be computed but not cached",
+            CacheWarning,
+            stacklevel=3,
+        )
         return False
 
 
@@ -219,6 +259,9 @@ def cached(path: Path, key: str, compute: Callable[[], T]) -> T:
                     raise IsADirectoryError(f"{path} is a directory")
                 save(path, result, key)
             except OSError as e:
-                warnings.warn(f"could not store the result in cache entry {path} ({e}); it is returned uncached",
-                              CacheWarning, stacklevel=2)
+                warnings.warn(
+                    f"could not store the result in cache entry {path} ({e}); it is returned uncached",
+                    CacheWarning,
+                    stacklevel=2,
+                )
     return result

@@ -24,7 +24,7 @@ def parse_seeds(text: str) -> list[int]:
 
     Rejects, naming the part: anything but N or A-B parts (e.g. '0-', '-3', '1-2-3'), reversed ranges
     ('5-2'), and seeds given twice ('1,1', '0-5,3')."""
-    seeds = []
+    seeds: list[int] = []
     for part in text.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not m:
@@ -60,12 +60,17 @@ def _list(_args) -> int:
 
 
 def _prefetch(args) -> int:
-    from .results import prefetch
+    from .results import fingerprints, prefetch
 
     started = time.perf_counter()
-    computed = prefetch(args.stream or ("ours", "published"), cells=not args.no_studies)
-    print(f"sca prefetch: {len(computed)} run{'s' if len(computed) != 1 else ''} computed into {cache_dir()} "
-          f"in {time.perf_counter() - started:.0f} s" + (f" ({', '.join(computed)})" if computed else "; all were cached"))
+    streams = args.stream or ("ours", "published")
+    computed = prefetch(streams, cells=not args.no_studies)
+    print(
+        f"sca prefetch: {len(computed)} run{'s' if len(computed) != 1 else ''} computed into {cache_dir()} "
+        f"in {time.perf_counter() - started:.0f} s" + (f" ({', '.join(computed)})" if computed else "; all were cached")
+    )
+    prints = fingerprints(streams)
+    print(f"sca prefetch: results fingerprint, training {prints['training']}, evaluation {prints['evaluation']}")
     return 0
 
 
@@ -75,21 +80,35 @@ def _run(args) -> int:
     exp = experiments.get(args.experiment)
     labels = [label for label, _ in args.label_scale]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"--label-scale gives {sorted({x for x in labels if labels.count(x) > 1})} more than once: "
-                         "give each label once, with the product of the factors if you meant to combine them")
+        raise ValueError(
+            f"--label-scale gives {sorted({x for x in labels if labels.count(x) > 1})} more than once: "
+            "give each label once, with the product of the factors if you meant to combine them"
+        )
     if args.label_scale or args.fixed or args.constant_lr or args.concept != "red":
         from .studies import Cell, cell_experiment
 
-        exp = cell_experiment(Cell(exp.name, labels=tuple(args.label_scale), fixed=args.fixed,
-                                   constant_lr=args.constant_lr, concept=args.concept))
+        exp = cell_experiment(
+            Cell(
+                exp.name,
+                labels=tuple(args.label_scale),
+                fixed=args.fixed,
+                constant_lr=args.constant_lr,
+                concept=args.concept,
+            )
+        )
     seeds = args.seeds if args.seeds is not None else list(exp.seeds)
     if args.out is not None and not args.out.strip():
         raise ValueError("--out is empty: name an output folder, or leave --out out for runs/EXP")
     out = Path(args.out or f"runs/{exp.name}")
     _check_output(out / "summary.json")
     started = time.perf_counter()
-    result = run(exp, seeds, stream=get_stream(args.stream), progress=sys.stderr.isatty() and not os.environ.get("CI"),
-                 cache=not args.no_cache)
+    result = run(
+        exp,
+        seeds,
+        stream=get_stream(args.stream),
+        progress=sys.stderr.isatty() and not os.environ.get("CI"),
+        cache=not args.no_cache,
+    )
     elapsed = time.perf_counter() - started
     summary = result.summary() | {"stream": args.stream, "wall_time_s": elapsed}
     _write_keeping(out / "summary.json", json.dumps(summary, indent=2).encode())
@@ -112,14 +131,19 @@ def _report(args, exp, seeds, result, elapsed: float, out: Path) -> None:
     if len(scores) > 1:
         print(f"score {scores.mean():.4f} ± {scores.std():.4f} (min {scores.min():.4f}, max {scores.max():.4f})")
     pareto = list(result.runs.index[result.runs["pareto"]])
-    print(f"selected seed {result.selected_seed} (score {scores[result.selected_seed]:.4f}) "
-          f"of {len(pareto)} on the Pareto front: {pareto}")
+    print(
+        f"selected seed {result.selected_seed} (score {scores[result.selected_seed]:.4f}) "
+        f"of {len(pareto)} on the Pareto front: {pareto}"
+    )
     if len(scores) > 1:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(compare_statistics(result).round(4).to_string(na_rep="-"))
     for name, v in result.variants.items():
-        print(f"  {name:<12} {concept} Δ {result.delta(name, concept):+.3f}  {opposite} Δ {result.delta(name, opposite):+.3f}  "
-              f"R² {v.r2:.2f}  max {v.max_mse:.3g}  median {v.median_mse:.2g}")
+        print(
+            f"  {name:<12} {concept} Δ {result.delta(name, concept):+.3f}  {opposite} Δ "
+            f"{result.delta(name, opposite):+.3f}  "
+            f"R² {v.r2:.2f}  max {v.max_mse:.3g}  median {v.median_mse:.2g}"
+        )
     print(f"wrote {out / 'summary.json'}")
 
 
@@ -144,13 +168,15 @@ def _write_keeping(target: Path, data: bytes) -> None:
     try:
         atomic_write(target, data)
     except OSError as e:
+        recovery: Path | None = None
         for folder in (cache_dir(), Path(tempfile.gettempdir())):
-            recovery = folder / f"recovered-{target.parent.name or 'run'}-{int(time.time())}-{target.name}"
+            candidate = folder / f"recovered-{target.parent.name or 'run'}-{int(time.time())}-{target.name}"
             try:
-                atomic_write(recovery, data)
-                break
+                atomic_write(candidate, data)
             except OSError:
-                recovery = None
+                continue
+            recovery = candidate
+            break
         kept = f"; the result is kept in {recovery}" if recovery else "; the result could not be kept anywhere"
         raise OSError(f"cannot write {target}: {e.strerror or e}{kept}") from None
 
@@ -159,8 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sca", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments").set_defaults(func=_list)
-    f = sub.add_parser("prefetch", help="train and evaluate into the cache every run the book reads, one process per core")
-    f.add_argument("--stream", choices=sorted(STREAMS), action="append", help="only this stream's runs (repeatable; default: both)")
+    f = sub.add_parser(
+        "prefetch", help="train and evaluate into the cache every run the book reads, one process per core"
+    )
+    f.add_argument(
+        "--stream", choices=sorted(STREAMS), action="append", help="only this stream's runs (repeatable; default: both)"
+    )
     f.add_argument("--no-studies", action="store_true", help="without the cells of the studies beyond the paper")
     f.set_defaults(func=_prefetch)
     p = sub.add_parser("run", help="train, select and evaluate one experiment")
@@ -168,15 +198,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=parse_seeds, default=None, help="e.g. 0-59 (default: the original's seeds)")
     p.add_argument("--out", default=None, help="output folder (default: runs/EXP)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
-    p.add_argument("--stream", choices=sorted(STREAMS), default="ours",
-                   help="random stream: our own (default), or the original notebooks' (published: the redux sweeps)")
+    p.add_argument(
+        "--stream",
+        choices=sorted(STREAMS),
+        default="ours",
+        help="random stream: our own (default), or the original notebooks' (published: the redux sweeps)",
+    )
     study = p.add_argument_group("beyond the paper (2.4.1 and 2.9.1): one cell of a study")
-    study.add_argument("--label-scale", type=parse_label_scale, action="append", default=[], metavar="LABEL=FACTOR",
-                       help="scale a label's probability, e.g. red=0.25 (repeatable)")
-    study.add_argument("--fixed", choices=("mean", "peak"), default=None,
-                       help="constant regularizer weights at their time-average or peak instead of keyframes")
-    study.add_argument("--constant-lr", action="store_true", help="with --fixed: the learning rate constant at its time-average")
-    study.add_argument("--concept", choices=("red", "green", "blue"), default="red", help="the anchored concept (default red)")
+    study.add_argument(
+        "--label-scale",
+        type=parse_label_scale,
+        action="append",
+        default=[],
+        metavar="LABEL=FACTOR",
+        help="scale a label's probability, e.g. red=0.25 (repeatable)",
+    )
+    study.add_argument(
+        "--fixed",
+        choices=("mean", "peak"),
+        default=None,
+        help="constant regularizer weights at their time-average or peak instead of keyframes",
+    )
+    study.add_argument(
+        "--constant-lr", action="store_true", help="with --fixed: the learning rate constant at its time-average"
+    )
+    study.add_argument(
+        "--concept", choices=("red", "green", "blue"), default="red", help="the anchored concept (default red)"
+    )
     p.set_defaults(func=_run)
     args = parser.parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):  # a console that cannot show ± Δ ² gets a stand-in, not a failure

@@ -13,8 +13,18 @@ from matplotlib.colors import hsv_to_rgb, rgb_to_hsv
 
 # The twelve named hues (degrees) in hue order, then five greys by value.
 NAMED_HUES = {
-    "red": 0, "orange": 30, "yellow": 60, "lime": 90, "green": 120, "teal": 150,
-    "cyan": 180, "azure": 210, "blue": 240, "purple": 270, "magenta": 300, "pink": 330,
+    "red": 0,
+    "orange": 30,
+    "yellow": 60,
+    "lime": 90,
+    "green": 120,
+    "teal": 150,
+    "cyan": 180,
+    "azure": 210,
+    "blue": 240,
+    "purple": 270,
+    "magenta": 300,
+    "pink": 330,
 }
 NAMED_GRAYS = {"black": 0.0, "dark gray": 0.25, "gray": 0.5, "light gray": 0.75, "white": 1.0}
 
@@ -141,11 +151,14 @@ def named_colors() -> pd.DataFrame:
     rows = [(name, (deg / 360, 1.0, 1.0)) for name, deg in NAMED_HUES.items()]
     rows += [(name, (0.0, 0.0, value)) for name, value in NAMED_GRAYS.items()]
     hsv = np.array([h for _, h in rows])
-    return pd.DataFrame({"name": [n for n, _ in rows], "rgb": list(map(tuple, hsv_to_rgb(hsv))), "hsv": list(map(tuple, hsv))})
+    return pd.DataFrame(
+        {"name": [n for n, _ in rows], "rgb": list(map(tuple, hsv_to_rgb(hsv))), "hsv": list(map(tuple, hsv))}
+    )
 
 
 def primary_affinity(rgb: np.ndarray, channel: int) -> np.ndarray:
-    """c·(1 - o₁/2 - o₂/2) for primary channel c and the other two o: 1 only at the pure primary, 0 where it is absent."""
+    """c·(1 - o₁/2 - o₂/2) for primary channel c and the other two o: 1 only at the pure primary, 0 where it is
+    absent."""
     rgb = np.asarray(rgb)
     others = [i for i in range(3) if i != channel]
     return rgb[..., channel] * (1 - rgb[..., others[0]] / 2 - rgb[..., others[1]] / 2)
@@ -172,8 +185,9 @@ def vibrancy(rgb: np.ndarray) -> np.ndarray:
     return rgb.max(axis=-1) - rgb.min(axis=-1)
 
 
-def hsv_similarity(hsv: np.ndarray, anchor_hsv=RED_HSV, *, hemi: bool = True, mode: str = "angular",
-                   weight_vibrancy: bool = True) -> np.ndarray:
+def hsv_similarity(
+    hsv: np.ndarray, anchor_hsv=RED_HSV, *, hemi: bool = True, mode: str = "angular", weight_vibrancy: bool = True
+) -> np.ndarray:
     """Similarity in [0, 1] of HSV colours to an anchor colour (paper Appendix C.3).
 
     Hue similarity (angular and hemispherical by default: 1 at the anchor's hue, 0 from 90° away) is

@@ -38,7 +38,9 @@ class Label:
         if self.attribute not in ATTRIBUTES:
             raise ValueError(f"Label: unknown attribute {self.attribute!r}; known: {', '.join(ATTRIBUTES)}")
         if not 0 <= self.scale <= 1:
-            raise ValueError(f"Label({self.attribute!r}): scale={self.scale} must lie in [0, 1] (it scales a probability)")
+            raise ValueError(
+                f"Label({self.attribute!r}): scale={self.scale} must lie in [0, 1] (it scales a probability)"
+            )
         if not (math.isfinite(self.power) and self.power >= 0):
             raise ValueError(f"Label({self.attribute!r}): power={self.power} must be finite and >= 0")
 

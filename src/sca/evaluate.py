@@ -3,7 +3,7 @@ the Pareto front over seeds, and the analytic bounds the paper compares against.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,15 +25,16 @@ def _outputs(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | 
     model.eval()
     try:
         for start in range(0, len(x), chunk):
-            part = x[start:start + chunk]
+            part = x[start : start + chunk]
             yield part, model(part, intervention)
     finally:
         model.train(was_training)
 
 
 @torch.no_grad()
-def reconstruct(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None,
-                chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+def reconstruct(
+    model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None, chunk: int = 8192
+) -> tuple[np.ndarray, np.ndarray]:
     """Reconstructions [S, N, 3] (clamped to [0, 1]) and post-intervention latents [S, N, K] of N colours."""
     outs = [out for _, out in _outputs(model, rgb, intervention, chunk)]
     return torch.cat([o.recon for o in outs], 1).numpy(), torch.cat([o.z for o in outs], 1).numpy()
@@ -100,6 +101,7 @@ def named_color_table(mse: dict[str, np.ndarray]) -> pd.DataFrame:
 
 # The paper's analytic reference values, derived rather than typed in.
 
+
 def suppression_bound() -> float:
     """Suppression sends red's latent to the origin; if the decoder then outputs mid-grey,
     red's error is MSE(red, grey) = 1/4."""
@@ -110,6 +112,7 @@ def suppression_bound() -> float:
 def ablation_bound() -> float:
     """Ablation sends red to some other on-manifold colour; if that colour is uniform in the RGB cube,
     red's expected error is (1/3)·E[(1-r)² + g² + b²] with r, g, b ~ U[0, 1], which is 1/3."""
+
     def expected_square(p: Polynomial) -> float:  # E[p(u)²] for u ~ U[0, 1]
         antiderivative = (p**2).integ()
         return float(antiderivative(1.0) - antiderivative(0.0))

@@ -11,8 +11,8 @@ ignored 2.2's `reg-polar` and 2.9's `reg-planar-v`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 
@@ -43,7 +43,9 @@ class Variant:
         if self.name not in VARIANT_NAMES:
             raise ValueError(f"unknown variant {self.name!r}; known: {', '.join(VARIANT_NAMES)}")
         if self.surgery and self.surgery[0] not in SURGERIES:
-            raise ValueError(f"variant {self.name!r}: unknown surgery {self.surgery[0]!r}; known: {', '.join(SURGERIES)}")
+            raise ValueError(
+                f"variant {self.name!r}: unknown surgery {self.surgery[0]!r}; known: {', '.join(SURGERIES)}"
+            )
 
     def check(self, latent: int, who: str = "") -> None:
         """Raise if the variant does not fit a latent of width `latent` (surgery dims, intervention direction)."""
@@ -80,7 +82,8 @@ class Experiment:
     seeds: tuple[int, ...] = (0,)  # the original's seeds
     latent_dims: tuple[tuple, tuple] = ((1, 0, 2), (1, 3, 0))  # sphere panels of the stacked figure
     loss_grid: str = "redux"  # grid for max/median error: "redux", or the old notebooks' "legacy" / "legacy-half"
-    fixed_weights: tuple[tuple[str, float], ...] = ()  # (regularizer, constant weight) for terms with no schedule column
+    # (regularizer, constant weight) for terms with no schedule column
+    fixed_weights: tuple[tuple[str, float], ...] = ()
     unused_columns: tuple[str, ...] = ()  # schedule columns that match no regularizer and are deliberately ignored
     val_every: int | None = None  # validate before every step t > 0 that is a multiple of this (None: steps // 10)
     notes: str = ""
@@ -96,7 +99,9 @@ class Experiment:
             r.check(self.model.latent)
             unknown = [lab for lab in r.labels if lab not in self.data.labels]
             if unknown:
-                raise ValueError(f"{who}: regularizer {r.name!r} uses labels {unknown}; the data draws {list(self.data.labels)}")
+                raise ValueError(
+                    f"{who}: regularizer {r.name!r} uses labels {unknown}; the data draws {list(self.data.labels)}"
+                )
         for name, weight in self.fixed_weights:
             if name not in names:
                 raise ValueError(f"{who}: fixed weight for {name!r}, which is not one of its regularizers {names}")
@@ -105,12 +110,19 @@ class Experiment:
         for v in self.variants:
             v.check(self.model.latent, who)
         if self.score not in [v.name for v in self.variants]:
-            raise ValueError(f"{who}: score variant {self.score!r} is not one of its variants {[v.name for v in self.variants]}")
+            raise ValueError(
+                f"{who}: score variant {self.score!r} is not one of its variants {[v.name for v in self.variants]}"
+            )
         for panel in self.latent_dims:
             if any(d is not None and not 0 <= d < self.model.latent for d in panel):
-                raise ValueError(f"{who}: latent_dims panel {panel} out of range for a {self.model.latent}-dimensional latent")
-        validated = ["val_recon"] + [f"val_{r.name}" for r in self.regularizers
-                                     if r.validate and all(lab in self.data.val_labels for lab in r.labels)]
+                raise ValueError(
+                    f"{who}: latent_dims panel {panel} out of range for a {self.model.latent}-dimensional latent"
+                )
+        validated = ["val_recon"] + [
+            f"val_{r.name}"
+            for r in self.regularizers
+            if r.validate and all(lab in self.data.val_labels for lab in r.labels)
+        ]
         unknown = [m for m in self.minimize if m not in validated]
         if unknown:
             raise ValueError(f"{who}: Pareto metrics {unknown} are not validation metrics; it reports {validated}")
@@ -131,12 +143,16 @@ class Experiment:
             raise ScheduleError(f"{where}: no 'lr' column (columns: {sorted(schedule.tracks)})")
         stray = [c for c in schedule.tracks if c != "lr" and c not in names and c not in self.unused_columns]
         if stray:
-            raise ScheduleError(f"{where}: column(s) {stray} match no regularizer; the regularizers are {names} "
-                                "(rename the column, or list it in the experiment's unused_columns)")
+            raise ScheduleError(
+                f"{where}: column(s) {stray} match no regularizer; the regularizers are {names} "
+                "(rename the column, or list it in the experiment's unused_columns)"
+            )
         missing = [n for n in names if n not in schedule and n not in fixed]
         if missing:
-            raise ScheduleError(f"{where}: no column for regularizer(s) {missing} (columns: {sorted(schedule.tracks)}); "
-                                "add a column, or give the experiment a fixed weight for it")
+            raise ScheduleError(
+                f"{where}: no column for regularizer(s) {missing} (columns: {sorted(schedule.tracks)}); "
+                "add a column, or give the experiment a fixed weight for it"
+            )
         both = [n for n in fixed if n in schedule]
         if both:
             raise ScheduleError(f"{where}: regularizer(s) {both} have both a column and a fixed weight")
@@ -206,8 +222,10 @@ def _post_norm_set(layer: str) -> tuple[Regularizer, ...]:
 
 _EXPERIMENTS = [
     Experiment(
-        "2.2", "Specific concept intervention",
-        ModelConfig(latent=4, normalize=False, sigmoid=True), _legacy_data(),
+        "2.2",
+        "Specific concept intervention",
+        ModelConfig(latent=4, normalize=False, sigmoid=True),
+        _legacy_data(),
         (
             _reg("reg-anchor", "anchor", layer="pre", direction=RED4, labels=("red",)),
             _reg("reg-separate", "separate", layer="pre", power=10.0, shift=False),
@@ -215,29 +233,49 @@ _EXPERIMENTS = [
             _reg("reg-unit-v", "unitarity", layer="pre", labels=("vibrant",)),
             _reg("reg-unit", "unitarity", layer="pre"),
         ),
-        "2.2.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
-        latent_dims=((1, 0, 2), (1, 3, 0)), fixed_weights=(("reg-planar", 1.0),), unused_columns=("reg-polar",),
+        "2.2.csv",
+        (SOFT_SUPPRESSION, SOFT_REPULSION),
+        score="suppression",
+        loss_grid="legacy",
+        latent_dims=((1, 0, 2), (1, 3, 0)),
+        fixed_weights=(("reg-planar", 1.0),),
+        unused_columns=("reg-polar",),
         notes="No bottleneck normalisation, sigmoid output. The schedule has no reg-planar column (the original ran "
-              "planarity at weight 1.0 throughout) and an unused reg-polar column.",
+        "planarity at weight 1.0 throughout) and an unused reg-polar column.",
     ),
     Experiment(
-        "2.3", "Explicit normalization",
-        ModelConfig(latent=4), _legacy_data(),
+        "2.3",
+        "Explicit normalization",
+        ModelConfig(latent=4),
+        _legacy_data(),
         (
             _reg("reg-unit", "unitarity", layer="pre"),
             _reg("reg-anchor", "anchor", layer="pre", direction=RED4, labels=("red",)),
             _reg("reg-separate", "separate", layer="pre"),
             _reg("reg-planar", "subspace", layer="pre", dims=(0, 1), labels=("vibrant",)),
         ),
-        "2.3.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
-        notes="The linear-output model (the one the original intervenes on); its sigmoid twin is ModelConfig(sigmoid=True).",
+        "2.3.csv",
+        (SOFT_SUPPRESSION, SOFT_REPULSION),
+        score="suppression",
+        loss_grid="legacy",
+        notes="The linear-output model (the one the original intervenes on); "
+        "its sigmoid twin is ModelConfig(sigmoid=True).",
     ),
     Experiment(
-        "2.4", "Post-norm regularization", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
-        "2.4.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
+        "2.4",
+        "Post-norm regularization",
+        ModelConfig(latent=4),
+        _legacy_data(),
+        _post_norm_set("post"),
+        "2.4.csv",
+        (SOFT_SUPPRESSION, SOFT_REPULSION),
+        score="suppression",
+        loss_grid="legacy",
     ),
     Experiment(
-        "2.4.1", "Soft intervention on red with color wheel", ModelConfig(latent=4),
+        "2.4.1",
+        "Soft intervention on red with color wheel",
+        ModelConfig(latent=4),
         _redux_data(red=RED, vibrant=Label("vibrancy", 10, 0.01)),
         (
             _reg("separate", "separate"),
@@ -250,44 +288,72 @@ _EXPERIMENTS = [
             Variant("repulsion", Repulsion(RED4, LinearMapper(COS90, COS89))),
             Variant("ablated", surgery=("ablate", (0,))),
         ),
-        score="suppression", minimize=("val_recon", "val_anchor"), seeds=SIXTY,
+        score="suppression",
+        minimize=("val_recon", "val_anchor"),
+        seeds=SIXTY,
         latent_dims=((1, 0, 2), (1, 3, 0)),
     ),
     Experiment(
-        "2.5", "Only one anchor", ModelConfig(latent=4), _legacy_data(),
+        "2.5",
+        "Only one anchor",
+        ModelConfig(latent=4),
+        _legacy_data(),
         (
             _reg("reg-unit", "unitarity", layer="pre"),
             _reg("reg-anchor", "anchor", direction=RED4, labels=("red",)),
             _reg("reg-separate", "separate"),
         ),
-        "2.5.csv", (SOFT_SUPPRESSION, SOFT_REPULSION), score="suppression", loss_grid="legacy",
+        "2.5.csv",
+        (SOFT_SUPPRESSION, SOFT_REPULSION),
+        score="suppression",
+        loss_grid="legacy",
     ),
     Experiment(
-        "2.5.1", "Only one anchor (redux)", ModelConfig(latent=4), _redux_data(),
+        "2.5.1",
+        "Only one anchor (redux)",
+        ModelConfig(latent=4),
+        _redux_data(),
         (
             _reg("separate", "separate"),
             _reg("anchor", "angular-anchor", direction=RED4, labels=("red",), validate=True),
         ),
         "2.5.1.csv",
         (_hard_suppression(RED4), Variant("ablated", surgery=("ablate", (0,)), power=3.0)),
-        score="suppression", minimize=("val_recon", "val_anchor"), seeds=SIXTY,
+        score="suppression",
+        minimize=("val_recon", "val_anchor"),
+        seeds=SIXTY,
         latent_dims=((2, 0, 1), (1, 2, 0)),
         notes="No unitarity term, although the original notebook's prose lists one.",
     ),
     Experiment(
-        "2.6", "Delete warm/cool axis", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
+        "2.6",
+        "Delete warm/cool axis",
+        ModelConfig(latent=4),
+        _legacy_data(),
+        _post_norm_set("post"),
         "2.6.csv",
         (Variant("ablated", surgery=("ablate", (0,))), Variant("pruned", surgery=("prune", (0,)))),
-        score="ablated", loss_grid="legacy",
+        score="ablated",
+        loss_grid="legacy",
     ),
     Experiment(
-        "2.7", "Delete hue subspace", ModelConfig(latent=4), _legacy_data(), _post_norm_set("post"),
-        "2.7.csv", (Variant("ablated", surgery=("ablate", (0, 1)), metric="vibrancy", power=2.3),),
-        score="ablated", loss_grid="legacy",
+        "2.7",
+        "Delete hue subspace",
+        ModelConfig(latent=4),
+        _legacy_data(),
+        _post_norm_set("post"),
+        "2.7.csv",
+        (Variant("ablated", surgery=("ablate", (0, 1)), metric="vibrancy", power=2.3),),
+        score="ablated",
+        loss_grid="legacy",
     ),
     Experiment(
-        "2.7.1", "Delete hue subspace (redux)", ModelConfig(latent=4),
-        DataConfig(labels={"vibrant": Label("vibrancy", 8, 0.008)}, val_labels={"vibrant": Label("vibrancy", exact=True)}),
+        "2.7.1",
+        "Delete hue subspace (redux)",
+        ModelConfig(latent=4),
+        DataConfig(
+            labels={"vibrant": Label("vibrancy", 8, 0.008)}, val_labels={"vibrant": Label("vibrancy", exact=True)}
+        ),
         (
             _reg("separate", "separate"),
             _reg("subspace", "subspace", dims=(0, 1), labels=("vibrant",), validate=True),
@@ -298,22 +364,33 @@ _EXPERIMENTS = [
             Variant("pruned", surgery=("prune", (0, 1)), metric="vibrancy", power=2.3),
             Variant("suppression", AxisSuppression((0, 1)), metric="vibrancy", power=2.0),
         ),
-        score="ablated", minimize=("val_recon", "val_subspace"), seeds=SIXTY,
+        score="ablated",
+        minimize=("val_recon", "val_subspace"),
+        seeds=SIXTY,
         latent_dims=((0, 1, 2), (2, 3, 0)),
         notes="No anchor and no unitarity, although the original notebook's prose lists them.",
     ),
     Experiment(
-        "2.8", "Delete only red (fails)", ModelConfig(latent=4), _legacy_data("desaturated"),
+        "2.8",
+        "Delete only red (fails)",
+        ModelConfig(latent=4),
+        _legacy_data("desaturated"),
         (
             _reg("reg-unit", "unitarity", layer="pre"),
             _reg("reg-anchor", "angular-anchor", direction=RED4, labels=("red",)),
             _reg("reg-separate", "separate"),
             _reg("reg-anti-anchor", "anti-anchor", direction=tuple(-v for v in RED4)),
         ),
-        "2.8.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy",
+        "2.8.csv",
+        (Variant("ablated", surgery=("ablate", (0,)), power=3.0),),
+        score="ablated",
+        loss_grid="legacy",
     ),
     Experiment(
-        "2.9", "Delete only red with extra nonlinearity", ModelConfig(latent=5, depth=2), _legacy_data("desaturated"),
+        "2.9",
+        "Delete only red with extra nonlinearity",
+        ModelConfig(latent=5, depth=2),
+        _legacy_data("desaturated"),
         (
             _reg("reg-unit", "unitarity", layer="pre"),
             _reg("reg-anchor", "angular-anchor", direction=RED5, labels=("red",)),
@@ -321,12 +398,19 @@ _EXPERIMENTS = [
             _reg("reg-planar-d", "subspace", dims=(2, 3, 4), labels=("desaturated",)),
             _reg("reg-anti-anchor", "anti-anchor", direction=tuple(-v for v in RED5)),
         ),
-        "2.9.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy",
-        latent_dims=((1, 0, 2), (2, 0, 1)), unused_columns=("reg-planar-v",),
+        "2.9.csv",
+        (Variant("ablated", surgery=("ablate", (0,)), power=3.0),),
+        score="ablated",
+        loss_grid="legacy",
+        latent_dims=((1, 0, 2), (2, 0, 1)),
+        unused_columns=("reg-planar-v",),
         notes="The schedule's reg-planar-v column matches no regularizer; the original ignored it.",
     ),
     Experiment(
-        "2.9.1", "Delete only red with two repulsive regularizers", ModelConfig(latent=5, depth=2), _redux_data(),
+        "2.9.1",
+        "Delete only red with two repulsive regularizers",
+        ModelConfig(latent=5, depth=2),
+        _redux_data(),
         (
             _reg("separate", "separate"),
             _reg("anchor", "angular-anchor", direction=RED5, labels=("red",), validate=True),
@@ -339,25 +423,43 @@ _EXPERIMENTS = [
             Variant("pruned", surgery=("prune", (0,)), power=3.0),
             _hard_suppression(RED5),
         ),
-        score="ablated", minimize=("val_recon", "val_anchor", "val_anti-anchor"), seeds=SIXTY,
+        score="ablated",
+        minimize=("val_recon", "val_anchor", "val_anti-anchor"),
+        seeds=SIXTY,
         latent_dims=((3, 0, 1), (1, 2, 0)),
         notes="Keeps the anti-anchor and has no unitarity, whatever the original prose says; hidden width 16.",
     ),
     Experiment(
-        "2.10", "Delete only red without the desaturated label", ModelConfig(latent=5, depth=2),
-        DataConfig(labels={"red": RED}, val_labels={"red": RED_EXACT}, subdivisions=10,
-                   val_grid="rgb", val_subdivisions=4, val_batch_size=1),
+        "2.10",
+        "Delete only red without the desaturated label",
+        ModelConfig(latent=5, depth=2),
+        DataConfig(
+            labels={"red": RED},
+            val_labels={"red": RED_EXACT},
+            subdivisions=10,
+            val_grid="rgb",
+            val_subdivisions=4,
+            val_batch_size=1,
+        ),
         (
             _reg("reg-separate", "separate"),
             _reg("reg-anchor", "angular-anchor", direction=RED5, labels=("red",), validate=True),
             _reg("reg-anti-subspace", "subspace", dims=(0,), invert=True),
         ),
-        "2.10.csv", (Variant("ablated", surgery=("ablate", (0,)), power=3.0),), score="ablated", loss_grid="legacy-half",
-        minimize=("val_recon", "val_reg-anchor"), latent_dims=((1, 0, 2), (2, 0, 1)),
-        val_every=160, notes="Validates every 10 epochs of 16 batches.",
+        "2.10.csv",
+        (Variant("ablated", surgery=("ablate", (0,)), power=3.0),),
+        score="ablated",
+        loss_grid="legacy-half",
+        minimize=("val_recon", "val_reg-anchor"),
+        latent_dims=((1, 0, 2), (2, 0, 1)),
+        val_every=160,
+        notes="Validates every 10 epochs of 16 batches.",
     ),
     Experiment(
-        "2.10.1", "Delete only red without the desaturated label (redux)", ModelConfig(latent=5, depth=2), _redux_data(),
+        "2.10.1",
+        "Delete only red without the desaturated label (redux)",
+        ModelConfig(latent=5, depth=2),
+        _redux_data(),
         (
             _reg("separate", "separate"),
             _reg("anchor", "angular-anchor", direction=RED5, labels=("red",), validate=True),
@@ -369,17 +471,23 @@ _EXPERIMENTS = [
             Variant("pruned", surgery=("prune", (0,)), power=3.0),
             _hard_suppression(RED5),
         ),
-        score="ablated", minimize=("val_recon", "val_anchor"), seeds=SIXTY,
+        score="ablated",
+        minimize=("val_recon", "val_anchor"),
+        seeds=SIXTY,
         latent_dims=((3, 0, 1), (3, 2, 4)),
     ),
 ]
 
 
-
 def _sigmoid_twin(base: Experiment) -> Experiment:
     """2.3's second hypothesis: the same experiment with a sigmoid output, trained on the same draws."""
-    return replace(base, name=f"{base.name}-sigmoid", title=f"{base.title} (sigmoid output)",
-                   model=replace(base.model, sigmoid=True), notes="2.3's twin with a sigmoid output (the original trained both).")
+    return replace(
+        base,
+        name=f"{base.name}-sigmoid",
+        title=f"{base.title} (sigmoid output)",
+        model=replace(base.model, sigmoid=True),
+        notes="2.3's twin with a sigmoid output (the original trained both).",
+    )
 
 
 _EXPERIMENTS.insert(2, _sigmoid_twin(_EXPERIMENTS[1]))

@@ -13,20 +13,20 @@ import hashlib
 import io
 import os
 import pickle
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import matplotlib
 import matplotlib.style
 import matplotlib.ticker
-from scipy import stats
 import numpy as np
-from matplotlib.collections import LineCollection
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import TransformNode
+from scipy import stats
 
 from . import colors, reference
 from .cache import cache_dir, cached
@@ -60,15 +60,21 @@ def overlapping_text(fig: Figure) -> list[tuple[str, str]]:
         texts += [*own, *(legend.get_texts() if legend is not None and legend.get_visible() else [])]
     texts += fig.texts  # with the suptitle
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text().strip()]
-    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
-            if box_a.overlaps(box_b) and box_a.width > 0 and box_b.width > 0]
+    return [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b) and box_a.width > 0 and box_b.width > 0
+    ]
 
 
 def _drawn_ticklabels(axis) -> list:
     """The axis's major tick labels at ticks inside its view (matplotlib keeps labels for ticks outside it, undrawn)."""
     lo, hi = sorted(axis.get_view_interval())
     pad = 1e-9 * max(1.0, hi - lo)
-    return [label for loc, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels()) if lo - pad <= loc <= hi + pad]
+    return [
+        label for loc, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels()) if lo - pad <= loc <= hi + pad
+    ]
 
 
 def save(fig: Figure, experiment: str, name: str) -> Figure:
@@ -82,7 +88,9 @@ def save(fig: Figure, experiment: str, name: str) -> Figure:
     folder = figures_dir() / experiment
     folder.mkdir(parents=True, exist_ok=True)
     key = fingerprint(fig)
-    files = cached(cache_dir() / "figures" / f"{experiment}-{name}-{key[:24]}.pt", key, lambda: write_files(fig, folder, name))
+    files = cached(
+        cache_dir() / "figures" / f"{experiment}-{name}-{key[:24]}.pt", key, lambda: write_files(fig, folder, name)
+    )
     for suffix, data in files.items():
         (folder / f"{name}.{suffix}").write_bytes(data)
     return fig
@@ -94,7 +102,9 @@ def write_files(fig: Figure, folder: Path, name: str) -> dict[str, bytes]:
     clash = overlapping_text(fig)
     if clash:
         (folder / f"{name}.png").unlink()
-        raise OverlappingText(f"figure {folder.name}/{name}: overlapping labels " + "; ".join(f"{a!r} and {b!r}" for a, b in clash[:5]))
+        raise OverlappingText(
+            f"figure {folder.name}/{name}: overlapping labels " + "; ".join(f"{a!r} and {b!r}" for a, b in clash[:5])
+        )
     engine = fig.get_layout_engine()
     fig.set_layout_engine("none")  # laid out once: the PNG's layout (in figure fractions) serves the PDF as it is
     try:
@@ -110,9 +120,9 @@ class _ContentPickler(pickle.Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, TransformNode):
-            state = obj.__getstate__()
+            state = dict(obj.__getstate__())  # type: ignore[call-overload]
             state.pop("_parents", None)
-            return copyreg.__newobj__, (type(obj),), state
+            return copyreg.__newobj__, (type(obj),), state  # type: ignore[attr-defined]
         return NotImplemented
 
 
@@ -128,14 +138,17 @@ def fingerprint(fig: Figure) -> str:
 
 def styled(fn):
     """Build the figure under the package's style sheet."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with matplotlib.style.context(STYLE):
             return fn(*args, **kwargs)
+
     return wrapper
 
 
 # --- latent spheres -------------------------------------------------------------------------------
+
 
 def _project(v: np.ndarray, dims: Sequence[int | None]) -> np.ndarray:
     """Coordinates of vectors v [..., K] on the axes `dims`; a None axis is all zeros."""
@@ -176,7 +189,10 @@ def _intervention_cones(intervention) -> list[tuple[np.ndarray, float, dict]]:
         return [(np.array(intervention.direction), float(np.arccos(intervention.falloff.a)), solid)]
     if isinstance(intervention, Repulsion):
         d = np.array(intervention.direction)
-        return [(d, float(np.arccos(intervention.mapper.a)), dashed), (d, float(np.arccos(intervention.mapper.b)), solid)]
+        return [
+            (d, float(np.arccos(intervention.mapper.a)), dashed),
+            (d, float(np.arccos(intervention.mapper.b)), solid),
+        ]
     return []
 
 
@@ -188,7 +204,7 @@ DISC, DOT = 0.0216, 0.0075  # radii, in latent units, of a point's reconstructio
 def _disc_offsets(radius: float) -> tuple[np.ndarray, np.ndarray]:
     """Row and column offsets of the pixels within `radius` pixels of a pixel."""
     r = int(np.ceil(radius))
-    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
     inside = dy**2 + dx**2 <= radius**2
     return dy[inside], dx[inside]
 
@@ -214,7 +230,9 @@ def _point_cloud(xy: np.ndarray, fill: np.ndarray, dot: np.ndarray) -> np.ndarra
     return image.reshape(n, n, 4)
 
 
-def draw_latent_panel(ax, result: VariantResult, dims: Sequence[int | None], anchor: Sequence[float] | None = None) -> None:
+def draw_latent_panel(
+    ax, result: VariantResult, dims: Sequence[int | None], anchor: Sequence[float] | None = None
+) -> None:
     """The 20³ RGB grid's latents on the unit sphere, seen down the third of `dims`: fill = reconstruction,
     dot = true colour, drawn back to front. Cones mark where the variant's intervention acts."""
     rgb = colors.latent_grid().flat_rgb
@@ -223,14 +241,19 @@ def draw_latent_panel(ax, result: VariantResult, dims: Sequence[int | None], anc
     if dims[0] is not None and dims[1] is not None:
         ax.add_patch(Circle((0, 0), 1, facecolor="#f2f2f2", edgecolor="#999999", lw=0.6, zorder=0))
     else:
-        ax.plot([-1, 1] if dims[0] is not None else [0, 0], [0, 0] if dims[0] is not None else [-1, 1], color="#999999", lw=0.6)
+        ax.plot(
+            [-1, 1] if dims[0] is not None else [0, 0],
+            [0, 0] if dims[0] is not None else [-1, 1],
+            color="#999999",
+            lw=0.6,
+        )
     cloud = _point_cloud(xyz[order, :2], np.clip(result.latent_recon[order], 0, 1), rgb[order])
     ax.imshow(cloud, extent=(-PANEL_EXTENT, PANEL_EXTENT, -PANEL_EXTENT, PANEL_EXTENT), zorder=2)
     for direction, half_angle, line in _intervention_cones(result.variant.intervention):
         _cone(ax, _project(direction, dims), half_angle, zorder=3, **line)
-    direction = getattr(result.variant.intervention, "direction", None) or anchor
-    if direction is not None and len(direction) == result.latents.shape[1]:
-        tip = _project(np.array(direction, dtype=float), dims)
+    pointing = getattr(result.variant.intervention, "direction", None) or anchor
+    if pointing is not None and len(pointing) == result.latents.shape[1]:
+        tip = _project(np.array(pointing, dtype=float), dims)
         ax.plot([tip[0]], [tip[1]], marker="x", color="black", ms=5, mew=1.2, zorder=4)
     ax.set_xlim(-PANEL_EXTENT, PANEL_EXTENT)
     ax.set_ylim(-PANEL_EXTENT, PANEL_EXTENT)
@@ -251,6 +274,7 @@ def latent_figure(result: VariantResult, dims: Iterable[Sequence[int | None]], a
 
 # --- colour slices ----------------------------------------------------------------------------------
 
+
 def _slice_image(recon: np.ndarray, true: np.ndarray, cell: int = 12, inset: int = 4) -> np.ndarray:
     """[hue, value, 3] arrays -> an image with value increasing upwards: each cell the reconstruction,
     with the true colour as a small centred square."""
@@ -259,7 +283,7 @@ def _slice_image(recon: np.ndarray, true: np.ndarray, cell: int = 12, inset: int
     for vi in range(recon.shape[1]):
         for hi in range(recon.shape[0]):
             r, c = (recon.shape[1] - 1 - vi) * cell + lo, hi * cell + lo
-            img[r:r + inset, c:c + inset] = true[hi, vi]
+            img[r : r + inset, c : c + inset] = true[hi, vi]
     return img
 
 
@@ -270,7 +294,9 @@ def draw_color_slice(ax, result: VariantResult, saturation_index: int = -1, drop
     recon = result.slice_recon[:, saturation_index, start:]
     true = grid.rgb[:, saturation_index, start:]
     hues, values = grid.axes[0], grid.axes[2][start:]
-    ax.imshow(_slice_image(recon, true), extent=(-0.5, len(hues) - 0.5, -0.5, len(values) - 0.5), interpolation="nearest")
+    ax.imshow(
+        _slice_image(recon, true), extent=(-0.5, len(hues) - 0.5, -0.5, len(values) - 0.5), interpolation="nearest"
+    )
     ticks = [i for i, h in enumerate(hues) if np.isclose(h * 3, round(h * 3))]  # red, green, blue
     ax.set_xticks(ticks, [("Red", "Green", "Blue")[round(hues[i] * 3) % 3] for i in ticks])
     ax.set_yticks([0, len(values) - 1], [f"{values[0]:.2g}", f"{values[-1]:.2g}"])
@@ -299,11 +325,14 @@ def color_slices(*results: VariantResult) -> Figure:
 
 # --- error curves -----------------------------------------------------------------------------------
 
+
 def _colored_lines(ax, x: np.ndarray, ys: np.ndarray, rgbs: np.ndarray, lw: float = 1.3) -> None:
     """One polyline per row of ys [n, len(x)], each segment coloured by the true colour at its start."""
     for y, rgb in zip(ys, rgbs):
         segments = np.stack([np.column_stack([x[:-1], y[:-1]]), np.column_stack([x[1:], y[1:]])], axis=1)
-        ax.add_collection(LineCollection(segments, colors=np.clip(rgb[:-1], 0, 1), linewidths=lw, capstyle="round"))
+        ax.add_collection(
+            LineCollection(list(segments), colors=np.clip(rgb[:-1], 0, 1), linewidths=lw, capstyle="round")
+        )
     ax.set_xlim(x.min(), x.max())
 
 
@@ -350,9 +379,14 @@ def error_curves(result: VariantResult) -> Figure:
 
 # --- the stacked figure -------------------------------------------------------------------------------
 
+
 @styled
-def stacked_figure(result: VariantResult, dims: Sequence[Sequence[int | None]] = ((1, 0, 2), (1, 3, 0)),
-                   ymax: float | None = None, anchor=None) -> Figure:
+def stacked_figure(
+    result: VariantResult,
+    dims: Sequence[Sequence[int | None]] = ((1, 0, 2), (1, 3, 0)),
+    ymax: float | None = None,
+    anchor=None,
+) -> Figure:
     """The paper's results figure: two latent panels, the colour slice at full saturation, error vs hue."""
     fig = Figure(figsize=(5.0, 5.6))
     gs = fig.add_gridspec(3, 2, height_ratios=(2.4, 1.35, 1.25))
@@ -368,6 +402,7 @@ def stacked_figure(result: VariantResult, dims: Sequence[Sequence[int | None]] =
 
 # --- error against similarity -------------------------------------------------------------------------
 
+
 @styled
 def error_vs_predictor(result: VariantResult) -> Figure:
     """Each colour of the 20³ grid in its own colour: MSE against sim(colour, red)^k (or vibrancy^k),
@@ -381,8 +416,15 @@ def error_vs_predictor(result: VariantResult) -> Figure:
     ax.scatter(x, result.latent_mse, s=3, c=rgb, linewidths=0, alpha=0.8, rasterized=True)
     xs = np.array([0.0, 1.0])
     symbol = "sim" if v.metric == "similarity" else "vib"
-    ax.plot(xs, slope * xs + intercept, color="black", lw=0.9, ls=(0, (4, 3)),
-            label=f"$r = {result.r:.2f}$, $R^2 = {result.r2:.2f}$\nMSE ≈ {slope:.3f}·{symbol}$^{{{v.power:g}}}$ {intercept:+.3f}")
+    ax.plot(
+        xs,
+        slope * xs + intercept,
+        color="black",
+        lw=0.9,
+        ls=(0, (4, 3)),
+        label=f"$r = {result.r:.2f}$, $R^2 = {result.r2:.2f}$\n"
+        f"MSE ≈ {slope:.3f}·{symbol}$^{{{v.power:g}}}$ {intercept:+.3f}",
+    )
     ax.set_xlabel(f"{'similarity to red' if v.metric == 'similarity' else 'vibrancy'}$^{{{v.power:g}}}$")
     ax.set_ylabel("MSE")
     ax.legend(loc="upper left")
@@ -391,6 +433,7 @@ def error_vs_predictor(result: VariantResult) -> Figure:
 
 
 # --- schedules, training, seeds -------------------------------------------------------------------------
+
 
 @styled
 def schedule_figure(schedule: Schedule, names: Sequence[str] | None = None) -> Figure:
@@ -454,12 +497,21 @@ def seed_distributions(run: RunResult) -> Figure:
             _, _, mean, std = published[metric]
             ax.axvspan(mean - std, mean + std, color="#cccccc", alpha=0.6, lw=0, label="original mean ± std")
             ax.axvline(mean, color="#777777", lw=0.8)
-        ax.boxplot(values, orientation="horizontal", widths=0.6, showfliers=False,
-                   medianprops=dict(color="black"), boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+        ax.boxplot(
+            values,
+            orientation="horizontal",
+            widths=0.6,
+            showfliers=False,
+            medianprops=dict(color="black"),
+            boxprops=dict(lw=0.7),
+            whiskerprops=dict(lw=0.7),
+        )
         jitter = 1 + 0.12 * np.random.default_rng(0).uniform(-1, 1, len(values))
         ax.scatter(values, jitter, s=6, color="#0072B2", alpha=0.6, linewidths=0)
         chosen = runs.loc[run.selected_seed, metric]
-        ax.scatter([chosen], [1], marker="D", s=28, color="#D55E00", zorder=5, label=f"selected (seed {run.selected_seed})")
+        ax.scatter(
+            [chosen], [1], marker="D", s=28, color="#D55E00", zorder=5, label=f"selected (seed {run.selected_seed})"
+        )
         if metric.startswith("val_") and (values > 0).all():
             ax.set_xscale("log")
         ax.set_yticks([1], [metric])
@@ -483,13 +535,23 @@ def study_boxes(table, group: str, published_score: dict[str, float] | None = No
         at = np.arange(len(cells), 0, -1)  # the first cell on top
         for ax, column, title in zip(row[:2], ("score", "concept_delta"), ("score (R²)", "concept's Δ MSE")):
             data = [sub.loc[sub[group] == c, column].to_numpy(float) for c in cells]
-            ax.boxplot(data, positions=at, orientation="horizontal", widths=0.6, showfliers=False,
-                       medianprops=dict(color="black"), boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+            ax.boxplot(
+                data,
+                positions=at,
+                orientation="horizontal",
+                widths=0.6,
+                showfliers=False,
+                medianprops=dict(color="black"),
+                boxprops=dict(lw=0.7),
+                whiskerprops=dict(lw=0.7),
+            )
             for y, values in zip(at, data):
                 jitter = y + 0.12 * np.random.default_rng(int(y)).uniform(-1, 1, len(values))
                 ax.scatter(values, jitter, s=4, color="#0072B2", alpha=0.5, linewidths=0, rasterized=True)
             if column == "score" and published_score and design in published_score:
-                ax.axvline(published_score[design], color="#777777", lw=0.8, ls="--", label="published 60-seed mean score")
+                ax.axvline(
+                    published_score[design], color="#777777", lw=0.8, ls="--", label="published 60-seed mean score"
+                )
             ax.set_title(f"{design}: {title}", fontsize="medium")
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
         share = [sub.loc[sub[group] == c, "geometry_right"].mean() for c in cells]
@@ -537,15 +599,23 @@ def calibration(percentiles: np.ndarray, window: tuple[float, float]) -> Figure:
 def road(df, labels: dict[str, str] | None = None) -> Figure:
     """The road at a glance: one row per experiment (top to bottom in book order), box plots over seeds of red's
     change in error under the chapter's intervention (left) and the worst change of a colour with no similarity
-    to red (right), on a shared log scale, so a design that removes red cleanly has a high left box and a low right one."""
+    to red (right), on a shared log scale, so a design that removes red cleanly has a high left box and a low right
+    one."""
     names = list(dict.fromkeys(df["experiment"]))
     fig = Figure(figsize=(7.2, 0.9 + 0.32 * len(names)), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True, sharex=True)
     floor = 1e-6
     for ax, column, title in zip(axes, ("red", "off_target"), ("red's Δ MSE", "worst off-target Δ MSE")):
         data = [np.clip(df.loc[df["experiment"] == n, column].to_numpy(float), floor, None) for n in names]
-        ax.boxplot(data, orientation="horizontal", widths=0.6, showfliers=False, medianprops=dict(color="black"),
-                   boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+        ax.boxplot(
+            data,
+            orientation="horizontal",
+            widths=0.6,
+            showfliers=False,
+            medianprops=dict(color="black"),
+            boxprops=dict(lw=0.7),
+            whiskerprops=dict(lw=0.7),
+        )
         for i, values in enumerate(data, start=1):
             jitter = i + 0.15 * np.random.default_rng(i).uniform(-1, 1, len(values))
             ax.scatter(values, jitter, s=3, color="#D55E00" if column == "red" else "#0072B2", alpha=0.5, linewidths=0)
@@ -564,8 +634,15 @@ def comparisons(panels: Sequence[dict]) -> Figure:
     fig = Figure(figsize=(7.2, 0.6 + 1.15 * len(panels)), layout="constrained")
     for ax, panel in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels):
         data = [np.asarray(x, dtype=float) for x in panel["samples"]]
-        ax.boxplot(data, orientation="horizontal", widths=0.6, showfliers=False, medianprops=dict(color="black"),
-                   boxprops=dict(lw=0.7), whiskerprops=dict(lw=0.7))
+        ax.boxplot(
+            data,
+            orientation="horizontal",
+            widths=0.6,
+            showfliers=False,
+            medianprops=dict(color="black"),
+            boxprops=dict(lw=0.7),
+            whiskerprops=dict(lw=0.7),
+        )
         for i, (values, colour) in enumerate(zip(data, ("#D55E00", "#0072B2")), start=1):
             jitter = i + 0.15 * np.random.default_rng(i).uniform(-1, 1, len(values))
             ax.scatter(values, jitter, s=5, color=colour, alpha=0.6, linewidths=0)

@@ -10,9 +10,9 @@ the decoder, so its formula lives in interventions.py alone.
 from __future__ import annotations
 
 import ctypes
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -23,7 +23,7 @@ from .model import ColorAutoencoder
 SOURCE = Path(__file__).with_name("forward.cpp")
 
 
-@lru_cache(maxsize=None)
+@cache
 def library(vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
     """The compiled forward pass (`fused.build`), for this processor's vector width or the flags given."""
     lib = fused.build(SOURCE, vector)
@@ -48,7 +48,9 @@ def encode(model: ColorAutoencoder, params: torch.Tensor, x: torch.Tensor) -> to
     """Latents [S, N, K] of colours x [N, 3] (float32, contiguous), normalised as the model's are."""
     s, k, h, depth = _args(model)
     z = torch.empty(s, len(x), k)
-    library().sca_encode(s, len(x), k, h, depth, int(model.config.normalize), params.data_ptr(), x.data_ptr(), z.data_ptr())
+    library().sca_encode(
+        s, len(x), k, h, depth, int(model.config.normalize), params.data_ptr(), x.data_ptr(), z.data_ptr()
+    )
     return z
 
 
@@ -59,8 +61,9 @@ def decode_mse(model: ColorAutoencoder, params: torch.Tensor, z: torch.Tensor, x
         raise ValueError(f"decode_mse: latents {tuple(z.shape)} do not fit {s} seeds, {len(x)} colours and {k} dims")
     z = z.float().contiguous()
     mse = torch.empty(s, len(x))
-    library().sca_decode_mse(s, len(x), k, h, depth, int(model.config.sigmoid), params.data_ptr(), z.data_ptr(),
-                             x.data_ptr(), mse.data_ptr())
+    library().sca_decode_mse(
+        s, len(x), k, h, depth, int(model.config.sigmoid), params.data_ptr(), z.data_ptr(), x.data_ptr(), mse.data_ptr()
+    )
     return mse
 
 
@@ -68,17 +71,18 @@ CHUNK = 1024  # colours per call: an intervention's [S, CHUNK, K] latents stay i
 
 
 @torch.no_grad()
-def per_color_mse(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None,
-                  chunk: int = CHUNK) -> np.ndarray:
+def per_color_mse(
+    model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None = None, chunk: int = CHUNK
+) -> np.ndarray:
     """Mean over RGB channels of the squared eval-mode reconstruction error, per seed and colour: [S, N], for N
     colours `chunk` at a time (an intervention acts on each chunk's latents), keeping no reconstruction."""
     x = torch.as_tensor(np.asarray(rgb).reshape(-1, 3), dtype=torch.float32).contiguous()
     params = flat_params(model)
     out = np.empty((model.n_seeds, len(x)), dtype=np.float32)
     for start in range(0, len(x), chunk):
-        part = x[start:start + chunk]
+        part = x[start : start + chunk]
         z = encode(model, params, part)
         if intervention is not None:
             z = intervention(z)
-        out[:, start:start + len(part)] = decode_mse(model, params, z, part).numpy()
+        out[:, start : start + len(part)] = decode_mse(model, params, z, part).numpy()
     return out

@@ -20,10 +20,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -57,7 +57,12 @@ AVX512 = ("avx512f", "avx512vl", "avx512dq", "avx512bw")
 
 def vector_flags() -> tuple[str, ...]:
     """The widest vector instructions this processor has, AVX-512, AVX2 or none: a wider build gives the same bits,
-    faster (`make bench` measures each)."""
+    faster (`make bench` measures each). SCA_VECTOR=baseline builds for any x86-64 instead."""
+    choice = os.environ.get("SCA_VECTOR", "widest")
+    if choice not in ("widest", "baseline"):
+        raise ValueError(f"SCA_VECTOR={choice!r}: use 'baseline' (any x86-64) or 'widest' (this processor's widest)")
+    if choice == "baseline":
+        return ()
     try:
         cpu = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -82,8 +87,10 @@ def build(source: Path, vector: tuple[str, ...] | None = None) -> ctypes.CDLL:
     if not target.exists():
         compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
         if not compiler:
-            raise FusedBuildError(f"training and evaluation need a C++ compiler to build {source.name}, and "
-                                  "none was found: install g++ (Debian: apt-get install g++), or set CXX")
+            raise FusedBuildError(
+                f"training and evaluation need a C++ compiler to build {source.name}, and "
+                "none was found: install g++ (Debian: apt-get install g++), or set CXX"
+            )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -123,8 +130,17 @@ class Spec:
     @property
     def args(self) -> list:
         m = self.model
-        return [m.latent, m.hidden, m.depth, int(m.normalize), int(m.sigmoid), self.n_labels, len(self.regs),
-                self.regs.ctypes.data, self.dirs.ctypes.data]
+        return [
+            m.latent,
+            m.hidden,
+            m.depth,
+            int(m.normalize),
+            int(m.sigmoid),
+            self.n_labels,
+            len(self.regs),
+            self.regs.ctypes.data,
+            self.dirs.ctypes.data,
+        ]
 
 
 def spec(model: ModelConfig, regularizers: Sequence[Regularizer], label_names: Sequence[str]) -> Spec:
@@ -137,18 +153,27 @@ def spec(model: ModelConfig, regularizers: Sequence[Regularizer], label_names: S
     for row, r in zip(regs, regularizers):
         r.check(k)
         if r.kind == "separate" and not (float(r.power).is_integer() and 1 <= r.power < 2**31):
-            raise ValueError(f"regularizer {r.name!r}: the fused step raises similarities to whole powers only, "
-                             f"not {r.power}")
+            raise ValueError(
+                f"regularizer {r.name!r}: the fused step raises similarities to whole powers only, not {r.power}"
+            )
         missing = [name for name in r.labels if name not in label_names]
         if missing:
             raise KeyError(f"regularizer {r.name!r} needs labels {missing}, but the data provides {list(label_names)}")
         unit = r.layer == "post" and model.normalize
         penalised = [d for d in range(k) if (d in r.dims) == r.invert] if r.kind == "subspace" else []
-        row[:] = [KIND_CODE[r.kind], r.layer == "post", unit, sum(1 << label_names.index(n) for n in r.labels),
-                  int(r.power) if r.kind == "separate" else 0, r.shift, r.hemi, sum(1 << d for d in penalised)]
-    for row, r in zip(dirs, regularizers):
+        row[:] = [
+            KIND_CODE[r.kind],
+            r.layer == "post",
+            unit,
+            sum(1 << label_names.index(n) for n in r.labels),
+            int(r.power) if r.kind == "separate" else 0,
+            r.shift,
+            r.hemi,
+            sum(1 << d for d in penalised),
+        ]
+    for direction, r in zip(dirs, regularizers):
         if r.direction:
-            row[:] = (r._direction if r.kind == "anchor" else r._unit_direction).double().numpy()
+            direction[:] = (r._direction if r.kind == "anchor" else r._unit_direction).double().numpy()
     return Spec(model, regs, dirs, len(label_names))
 
 
@@ -178,7 +203,7 @@ class Flat:
         views, offset = [], 0
         for shape in self.shapes:
             size = int(np.prod(shape))
-            views.append(self.params[:, offset:offset + size].view(-1, *shape))
+            views.append(self.params[:, offset : offset + size].view(-1, *shape))
             offset += size
         return views
 
@@ -198,42 +223,88 @@ class Batches:
 
     def __post_init__(self):
         n, b = self.indices[0].shape
-        bad = [i for i, (ix, u) in enumerate(zip(self.indices, self.uniforms))
-               if ix.dtype != torch.int64 or u.dtype != torch.float32 or ix.shape != (n, b)
-               or u.shape != (n, len(self.probs), b) or not (ix.is_contiguous() and u.is_contiguous())]
-        if bad or len(self.indices) != len(self.uniforms) or self.rgb.dtype != torch.float32 or self.probs.dtype != torch.float32:
-            raise ValueError(f"fused.Batches: seeds at positions {bad} (or the colour and probability tables) have the wrong "
-                             "shape, dtype or layout")
-        if len(self.rgb) != self.probs.shape[1] or any(int(ix.min()) < 0 or int(ix.max()) >= len(self.rgb) for ix in self.indices):
+        bad = [
+            i
+            for i, (ix, u) in enumerate(zip(self.indices, self.uniforms))
+            if ix.dtype != torch.int64
+            or u.dtype != torch.float32
+            or ix.shape != (n, b)
+            or u.shape != (n, len(self.probs), b)
+            or not (ix.is_contiguous() and u.is_contiguous())
+        ]
+        if (
+            bad
+            or len(self.indices) != len(self.uniforms)
+            or self.rgb.dtype != torch.float32
+            or self.probs.dtype != torch.float32
+        ):
+            raise ValueError(
+                f"fused.Batches: seeds at positions {bad} (or the colour and probability tables) have the wrong "
+                "shape, dtype or layout"
+            )
+        if len(self.rgb) != self.probs.shape[1] or any(
+            int(ix.min()) < 0 or int(ix.max()) >= len(self.rgb) for ix in self.indices
+        ):
             raise ValueError(f"fused.Batches: sample indices outside the {len(self.rgb)} colours")
         self.rgb, self.probs = self.rgb.contiguous(), self.probs.contiguous()
 
 
-def train_steps(spec: Spec, flat: Flat, batches: Batches, start: int, stop: int, weights: np.ndarray, lr: np.ndarray,
-                lib: ctypes.CDLL | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def train_steps(
+    spec: Spec,
+    flat: Flat,
+    batches: Batches,
+    start: int,
+    stop: int,
+    weights: np.ndarray,
+    lr: np.ndarray,
+    lib: ctypes.CDLL | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Train every seed of `flat` in place for steps [start, stop) of `batches`, with weights float32 [n, R] and lr
     [n]. Returns the per-step records [n, S, 2 + R] (loss, recon and each term) and label counts [n, S, L]."""
     n, s = stop - start, len(batches.indices)
     weights = np.ascontiguousarray(weights, dtype=np.float32)
     lr = np.ascontiguousarray(lr, dtype=np.float64)
     steps, b = batches.indices[0].shape
-    if not 0 <= start <= stop <= steps or s != flat.params.shape[0] or batches.probs.shape[0] != spec.n_labels \
-            or weights.shape != (n, len(spec.regs)) or lr.shape != (n,):
-        raise ValueError(f"train_steps: steps {start} to {stop} of {steps}, {s} seeds' batches for {flat.params.shape[0]} "
-                         f"seeds, weights {weights.shape} and lr {lr.shape} do not fit")
+    if (
+        not 0 <= start <= stop <= steps
+        or s != flat.params.shape[0]
+        or batches.probs.shape[0] != spec.n_labels
+        or weights.shape != (n, len(spec.regs))
+        or lr.shape != (n,)
+    ):
+        raise ValueError(
+            f"train_steps: steps {start} to {stop} of {steps}, {s} seeds' batches for {flat.params.shape[0]} "
+            f"seeds, weights {weights.shape} and lr {lr.shape} do not fit"
+        )
     pointers = lambda ts, size: (ctypes.c_void_p * s)(*(t.data_ptr() + start * size * t.element_size() for t in ts))
     records = torch.empty(n, s, 2 + len(spec.regs))
     counts = torch.empty(n, s, spec.n_labels)
     (lib or library()).sca_train(
-        s, b, *spec.args, n, flat.t, flat.params.data_ptr(), flat.m.data_ptr(), flat.v.data_ptr(), batches.rgb.data_ptr(),
-        batches.probs.data_ptr(), len(batches.rgb), pointers(batches.indices, b), pointers(batches.uniforms, spec.n_labels * b),
-        weights.ctypes.data, lr.ctypes.data, records.data_ptr(), counts.data_ptr())
+        s,
+        b,
+        *spec.args,
+        n,
+        flat.t,
+        flat.params.data_ptr(),
+        flat.m.data_ptr(),
+        flat.v.data_ptr(),
+        batches.rgb.data_ptr(),
+        batches.probs.data_ptr(),
+        len(batches.rgb),
+        pointers(batches.indices, b),
+        pointers(batches.uniforms, spec.n_labels * b),
+        weights.ctypes.data,
+        lr.ctypes.data,
+        records.data_ptr(),
+        counts.data_ptr(),
+    )
     flat.t += n
     return records, counts
 
 
-def loss_grad(spec: Spec, params: torch.Tensor, x: torch.Tensor, labels: torch.Tensor,
-              weights: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_grad(
+    spec: Spec, params: torch.Tensor, x: torch.Tensor, labels: torch.Tensor, weights: Sequence[float]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One step's records [S, 2 + R] and gradient [S, P], without an update, in the dtype of `params`
     (float32 or float64): params [S, P], x [S, B, 3], labels [S, L, B], weights [R] (float32 values)."""
     dtype = params.dtype
@@ -243,6 +314,15 @@ def loss_grad(spec: Spec, params: torch.Tensor, x: torch.Tensor, labels: torch.T
     w = np.ascontiguousarray(weights, dtype=np.float32)
     grads = torch.empty_like(params)
     records = torch.empty(s, 2 + len(spec.regs), dtype=dtype)
-    fn(s, b, *spec.args, params.data_ptr(), x.data_ptr(), labels.data_ptr(), w.ctypes.data, grads.data_ptr(),
-       records.data_ptr())
+    fn(
+        s,
+        b,
+        *spec.args,
+        params.data_ptr(),
+        x.data_ptr(),
+        labels.data_ptr(),
+        w.ctypes.data,
+        grads.data_ptr(),
+        records.data_ptr(),
+    )
     return records, grads

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-
 UNIT_TOLERANCE = 1e-6  # how far a direction's norm may sit from 1 (rounding in e.g. (cos θ, sin θ, 0, 0))
 
 
@@ -26,8 +25,11 @@ def check_unit_direction(who: str, direction) -> None:
         raise ValueError(f"{who}: direction {tuple(direction)} is not finite")
     norm = float(np.linalg.norm(v))
     if abs(norm - 1) > UNIT_TOLERANCE:
-        raise ValueError(f"{who}: direction {tuple(direction)} has norm {norm:.6g}; it must be a unit vector "
-                         f"(within {UNIT_TOLERANCE:g}): divide it by its norm" + (" (a zero vector has no direction)" if norm == 0 else ""))
+        raise ValueError(
+            f"{who}: direction {tuple(direction)} has norm {norm:.6g}; it must be a unit vector "
+            f"(within {UNIT_TOLERANCE:g}): divide it by its norm"
+            + (" (a zero vector has no direction)" if norm == 0 else "")
+        )
 
 
 def _check_unit_interval(who: str, **values: float) -> None:
@@ -190,7 +192,9 @@ class AxisSuppression:
     def check(self, latent: int) -> None:
         bad = [d for d in self.dims if not 0 <= d < latent]
         if bad:
-            raise IndexError(f"AxisSuppression: dims {bad} out of range for latent width {latent} (valid: 0..{latent - 1})")
+            raise IndexError(
+                f"AxisSuppression: dims {bad} out of range for latent width {latent} (valid: 0..{latent - 1})"
+            )
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         self.check(z.shape[-1])

@@ -10,8 +10,9 @@ sees its own weights, so a seed's result does not depend on which other seeds sh
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -30,8 +31,10 @@ class ModelConfig:
         for name, low in (("latent", 2 if self.normalize else 1), ("hidden", 1), ("depth", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"ModelConfig: {name}={value!r} must be an integer >= {low}"
-                                 + (" (a normalised bottleneck needs at least 2 dims)" if name == "latent" else ""))
+                raise ValueError(
+                    f"ModelConfig: {name}={value!r} must be an integer >= {low}"
+                    + (" (a normalised bottleneck needs at least 2 dims)" if name == "latent" else "")
+                )
 
     def layer_shapes(self) -> list[tuple[int, int]]:
         """(out, in) of every Linear, encoder first, in construction order."""
@@ -105,7 +108,7 @@ class ColorAutoencoder(nn.Module):
             z = intervention(z)
         return Output(self.decode(z), z_pre, z)
 
-    def seeds(self, index: int | Sequence[int]) -> "ColorAutoencoder":
+    def seeds(self, index: int | Sequence[int]) -> ColorAutoencoder:
         """A detached copy holding only the given seed position(s)."""
         idx = [index] if isinstance(index, int) else list(index)
         params = []

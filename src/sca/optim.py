@@ -21,7 +21,7 @@ size the per-operation overhead, not the arithmetic, is what a step costs.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 
@@ -30,14 +30,16 @@ class SeedAdam:
     """Adam over a list of parameters, with the learning rate given per step. The parameters' storage
     moves into one flat buffer (their values and shapes are unchanged); `release` moves it back out."""
 
-    def __init__(self, params: Iterable[torch.nn.Parameter], betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self, params: Iterable[torch.nn.Parameter], betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ):
         self.params = list(params)
         self.beta1, self.beta2 = betas
         self.eps = eps
         self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
         offset = 0
         for p in self.params:
-            p.data = self.flat[offset:offset + p.numel()].view_as(p)
+            p.data = self.flat[offset : offset + p.numel()].view_as(p)
             offset += p.numel()
         self.m = torch.zeros_like(self.flat)
         self.v = torch.zeros_like(self.flat)
@@ -50,7 +52,7 @@ class SeedAdam:
     @torch.no_grad()
     def step(self, lr: float) -> None:
         self.t += 1
-        g = torch.cat([p.grad.reshape(-1) for p in self.params])
+        g = torch.cat([p.grad.reshape(-1) for p in self.params if p.grad is not None])
         step_size = lr / (1 - self.beta1**self.t)
         root2 = math.sqrt(1 - self.beta2**self.t)
 

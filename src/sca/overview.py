@@ -10,9 +10,10 @@ import pandas as pd
 from IPython.display import Image, Markdown
 
 from . import analysis, claims, colors, experiments, figures, population, results, rules, tables
-from .evaluate import ablation_bound
-from .quarto import Table, datatable, relative, table as _table
 from .claim import VARIANT_WORDS
+from .evaluate import ablation_bound
+from .quarto import Table, datatable, relative
+from .quarto import table as _table
 from .report import CARD_FORMATS, CARD_TEXT, STREAM_COLUMNS, card_table
 
 
@@ -21,12 +22,19 @@ def rules_sentence() -> Markdown:
     lo, hi = rules.SPREAD
     kinds = "\n".join(f"- **{kind}**: {text}." for kind, text in claims.KINDS.items())
     return Markdown(
-        f"Every rule gives *reproduced*, *marginal* or *not reproduced*. Tests reproduce at p ≥ {rules.P_REPRODUCED} and are "
-        f"marginal at p ≥ {rules.P_MARGINAL}; a number for one model is marginal if it lies within our seeds' full range; a "
-        f"rule on the median seed and our model is marginal when only one of the two holds. One just-noticeable difference "
-        f"is CIEDE2000 ΔE {population.JND}; a seed fails if its score is below {claims.FAILED_SCORE}; a seed has the target "
-        "geometry if, of the named colours' latents, red's is the one nearest its anchor. A percentile window has a resolution: "
-        f"{rules.resolution(len(results.OLD_SEEDS))}, and {rules.resolution(len(experiments.get('2.4.1').seeds))}.\n\n" + kinds)
+        "Every rule gives *reproduced*, *marginal* or *not reproduced*. Tests reproduce at p ≥ "
+        f"{rules.P_REPRODUCED} and are "
+        f"marginal at p ≥ {rules.P_MARGINAL}; a number for one model is marginal if it lies within our seeds' "
+        "full range; a "
+        "rule on the median seed and our model is marginal when only one of the two holds. One "
+        "just-noticeable difference "
+        f"is CIEDE2000 ΔE {population.JND}; a seed fails if its score is below {claims.FAILED_SCORE}; a seed "
+        "has the target "
+        "geometry if, of the named colours' latents, red's is the one nearest its anchor. A percentile window "
+        "has a resolution: "
+        f"{rules.resolution(len(results.OLD_SEEDS))}, and {rules.resolution(len(experiments.get('2.4.1').seeds))}.\n\n"
+        + kinds
+    )
 
 
 def scorecard() -> Table:
@@ -35,8 +43,14 @@ def scorecard() -> Table:
     figures/scorecard.tex."""
     order = {name: i for i, name in enumerate(experiments.EXPERIMENTS)}
     card = claims.judged(claims.CLAIMS).sort_values("experiment", key=lambda e: e.map(order), kind="stable")
-    original = claims.judged([c for c in claims.CLAIMS if c.experiment in experiments.SWEEPS
-                        and (not c.versus or c.versus[0] in experiments.SWEEPS)], "published")
+    original = claims.judged(
+        [
+            c
+            for c in claims.CLAIMS
+            if c.experiment in experiments.SWEEPS and (not c.versus or c.versus[0] in experiments.SWEEPS)
+        ],
+        "published",
+    )
     card["ours_published_stream"] = original["ours"].reindex(card.index)
     card["mark_published_stream"] = original["mark"].reindex(card.index).fillna("")
     out = figures.figures_dir()
@@ -45,9 +59,12 @@ def scorecard() -> Table:
     table = card_table(card, STREAM_COLUMNS)
     formats = CARD_FORMATS | {STREAM_COLUMNS["ours_published_stream"]: "{:.3g}"}
     tables.frame_latex(table.frame, out / "scorecard.tex", "Every published claim, judged", "tab:scorecard", formats)
-    # In HTML, a table to sort, search and filter by verdict, experiment and kind (the verdict spelled out beside its mark)
+    # In HTML, a table to sort, search and filter by verdict, experiment and kind (the verdict spelled out beside
+    # its mark)
     words = table.frame.assign(verdict=(card["mark"] + " " + card["verdict"]).to_numpy())
-    table.html = datatable(words, formats, panes=("verdict", "experiment", "kind"), left=("verdict", *CARD_TEXT), wide=("claim",))
+    table.html = datatable(
+        words, formats, panes=("verdict", "experiment", "kind"), left=("verdict", *CARD_TEXT), wide=("claim",)
+    )
     table.card = card
     return table
 
@@ -59,12 +76,15 @@ def scorecard_summary(table: Table) -> Markdown:
     sweeps = card["experiment"].isin(experiments.SWEEPS)
     return Markdown(
         f"The registry holds {len(card)} claims, one per distinct measurement: {n} count as evidence and "
-        f"{len(checks)} are sanity checks by construction ({int((checks['verdict'] == 'reproduced').sum())} hold). Of the "
-        f"{n}, {counts['reproduced']} reproduce, {counts['marginal']} are marginal and {counts['not reproduced']} do not "
+        f"{len(checks)} are sanity checks by construction ({int((checks['verdict'] == 'reproduced').sum())} "
+        "hold). Of the "
+        f"{n}, {counts['reproduced']} reproduce, {counts['marginal']} are marginal and "
+        f"{counts['not reproduced']} do not "
         f"reproduce. {int(sweeps.sum())} claims concern the five sweeps, judged on their "
         f"{len(experiments.get('2.4.1').seeds)} seeds; {int((~sweeps).sum())} concern the old single-seed notebooks, "
         f"judged on our {len(results.OLD_SEEDS)} seeds of each. Every claim, with its statistics and reason, is in "
-        f"[the scorecard as CSV]({relative(figures.figures_dir() / 'scorecard.csv')}).")
+        f"[the scorecard as CSV]({relative(figures.figures_dir() / 'scorecard.csv')})."
+    )
 
 
 def experiment_counts(table: Table) -> Table:
@@ -84,18 +104,28 @@ def calibration_sentence(table: Table) -> Markdown:
     draws, c = claims.calibration(table.card)
     lo, hi = rules.SPREAD
     out = draws[(draws["percentile"] < lo) | (draws["percentile"] > hi)]
-    listed = "; ".join(f"{row.experiment}: {row.statement} (our {row.percentile:.0f}th percentile)" for row in out.itertuples())
-    judgement = {"chance": "within what chance gives", "more": "more than chance gives", "fewer": "fewer than chance gives"}[c["against_chance"]]
+    listed = "; ".join(
+        f"{row.experiment}: {row.statement} (our {row.percentile:.0f}th percentile)" for row in out.itertuples()
+    )
+    judgement = {
+        "chance": "within what chance gives",
+        "more": "more than chance gives",
+        "fewer": "fewer than chance gives",
+    }[c["against_chance"]]
     return Markdown(
-        f"The old notebooks printed {c['n']} numbers for one unselected seed each. If our implementation is faithful, each is "
+        f"The old notebooks printed {c['n']} numbers for one unselected seed each. If our implementation is "
+        "faithful, each is "
         f"one more draw from our seeds' distribution and its percentile among them is uniform: about "
         f"{c['expected_outside']:.1f} of {c['n']} should fall outside the {lo}th-{hi}th percentile window by chance. "
         f"{c['outside']} do ({c['low']} below, {c['high']} above; binomial p = {c['binomial_p']:.2g}), {judgement}; a "
-        f"Kolmogorov-Smirnov test of uniformity gives p = {c['ks_p']:.2g} (approximate: with {len(results.OLD_SEEDS)} seeds the "
-        f"percentiles are coarse, and a notebook's maximum and median come from one model, so the draws are not independent). "
+        f"Kolmogorov-Smirnov test of uniformity gives p = {c['ks_p']:.2g} (approximate: with "
+        f"{len(results.OLD_SEEDS)} seeds the "
+        "percentiles are coarse, and a notebook's maximum and median come from one model, so the draws are "
+        "not independent). "
         f"{c['beyond_all']} lie beyond every one of our seeds, where chance puts {c['expected_beyond_all']:.1f} "
         f"(each draw has probability 2/{len(results.OLD_SEEDS) + 1} of doing so)."
-        + (f" Outside the window: {listed}." if len(out) else ""))
+        + (f" Outside the window: {listed}." if len(out) else "")
+    )
 
 
 def not_checked_table() -> Table:
@@ -105,13 +135,26 @@ def not_checked_table() -> Table:
 def red_decoding_table() -> Table:
     """What pure red decodes to under each variant of the five sweeps (`analysis.red_decoding`)."""
     df = analysis.red_decoding()
-    frame = pd.DataFrame({"experiment": df["experiment"], "variant": df["variant"].map(VARIANT_WORDS),
-                          "selected: red decodes to": ["#" + colors.hex_code(rgb) for rgb in df["selected_rgb"]],
-                          "selected: MSE from red": df["selected_mse"],
-                          "seeds nearer grey than black (%)": 100 * df["nearer_grey"],
-                          "seeds: median ΔE to grey": df["median_de_grey"], "seeds: median ΔE to black": df["median_de_black"]})
-    table = _table(frame, {"selected: MSE from red": "{:.3f}", "seeds nearer grey than black (%)": "{:.0f}",
-                           "seeds: median ΔE to grey": "{:.1f}", "seeds: median ΔE to black": "{:.1f}"})
+    frame = pd.DataFrame(
+        {
+            "experiment": df["experiment"],
+            "variant": df["variant"].map(VARIANT_WORDS),
+            "selected: red decodes to": ["#" + colors.hex_code(rgb) for rgb in df["selected_rgb"]],
+            "selected: MSE from red": df["selected_mse"],
+            "seeds nearer grey than black (%)": 100 * df["nearer_grey"],
+            "seeds: median ΔE to grey": df["median_de_grey"],
+            "seeds: median ΔE to black": df["median_de_black"],
+        }
+    )
+    table = _table(
+        frame,
+        {
+            "selected: MSE from red": "{:.3f}",
+            "seeds nearer grey than black (%)": "{:.0f}",
+            "seeds: median ΔE to grey": "{:.1f}",
+            "seeds: median ΔE to black": "{:.1f}",
+        },
+    )
     table.card = df
     return table
 
@@ -121,22 +164,37 @@ def red_decoding_sentence(table: Table) -> Markdown:
     df, black = table.card, analysis.black_error()
     ablated, suppressed = df[df["variant"] == "ablated"], df[df["variant"] == "suppression"]
     return Markdown(
-        f"Black's error from red is {Fraction(black).limit_denominator(100)} as well ({black:.4f}, against {ablation_bound():.4f} for a uniformly "
+        f"Black's error from red is {Fraction(black).limit_denominator(100)} as well ({black:.4f}, against "
+        f"{ablation_bound():.4f} for a uniformly "
         "random colour), so reaching 1/3 does not tell which of the two happened. Under weight ablation our selected "
-        "models decode red to " + ", ".join(f"#{colors.hex_code(row.selected_rgb)} ({row.experiment})" for row in ablated.itertuples())
+        "models decode red to "
+        + ", ".join(f"#{colors.hex_code(row.selected_rgb)} ({row.experiment})" for row in ablated.itertuples())
         + "; over the seeds, decoded red is perceptually nearer black than mid-grey in "
         + ", ".join(f"{100 * (1 - row.nearer_grey):.0f}% ({row.experiment})" for row in ablated.itertuples())
         + ". Under suppression it is nearer mid-grey in "
-        + ", ".join(f"{100 * row.nearer_grey:.0f}% ({row.experiment})" for row in suppressed.itertuples()) + " of seeds.")
+        + ", ".join(f"{100 * row.nearer_grey:.0f}% ({row.experiment})" for row in suppressed.itertuples())
+        + " of seeds."
+    )
 
 
 def book_headline() -> Table:
     """The paper's Table 1 numbers for red and cyan, and R², beside ours (`analysis.headline`)."""
     df = analysis.headline()
-    frame = pd.DataFrame({"model": df["model"] + " (" + df["experiment"] + ")", "intervention": df["variant"].map(VARIANT_WORDS),
-                          "red Δ paper": df["red_paper"], "red Δ ours": df["red_ours"], "cyan Δ paper": df["cyan_paper"],
-                          "cyan Δ ours": df["cyan_ours"], "R² paper": df["r2_paper"], "R² ours": df["r2_ours"]})
-    table = _table(frame, {c: "{:+.3f}" if "Δ" in c else "{:.2f}" for c in frame.columns if c not in ("model", "intervention")})
+    frame = pd.DataFrame(
+        {
+            "model": df["model"] + " (" + df["experiment"] + ")",
+            "intervention": df["variant"].map(VARIANT_WORDS),
+            "red Δ paper": df["red_paper"],
+            "red Δ ours": df["red_ours"],
+            "cyan Δ paper": df["cyan_paper"],
+            "cyan Δ ours": df["cyan_ours"],
+            "R² paper": df["r2_paper"],
+            "R² ours": df["r2_ours"],
+        }
+    )
+    table = _table(
+        frame, {c: "{:+.3f}" if "Δ" in c else "{:.2f}" for c in frame.columns if c not in ("model", "intervention")}
+    )
     table.card = df
     return table
 
@@ -147,13 +205,19 @@ def book_headline_sentence(headline: Table) -> Markdown:
     worst = df.loc[df["red_gap"].idxmax()]
     cyan = claims.untouched({(name, variant) for name, _, variant in analysis.HEADLINE_ROWS})
     judged = claims.judged(cyan)
-    parts = [f"{row.mark} {row.experiment} {VARIANT_WORDS[c.variant]} ({'a sanity check: ' if not row.evidence else ''}"
-             f"{row.reason})" for c, row in zip(cyan, judged.itertuples())]
+    parts = [
+        f"{row.mark} {row.experiment} {VARIANT_WORDS[c.variant]} ({'a sanity check: ' if not row.evidence else ''}"
+        f"{row.reason})"
+        for c, row in zip(cyan, judged.itertuples())
+    ]
     return Markdown(
         f"Red's error moves by at most {worst['red_gap']:.3f} from the published value "
-        f"(largest for {worst['model']} ({worst['experiment']}) {VARIANT_WORDS[worst['variant']]}: {worst['red_ours']:.3f} "
-        f"against {worst['red_paper']:.3f}); R² differs by at most {df['r2_gap'].max():.2f}. Where the paper reports cyan "
-        "untouched: " + "; ".join(parts) + ".")
+        f"(largest for {worst['model']} ({worst['experiment']}) {VARIANT_WORDS[worst['variant']]}: "
+        f"{worst['red_ours']:.3f} "
+        f"against {worst['red_paper']:.3f}); R² differs by at most {df['r2_gap'].max():.2f}. Where the paper "
+        "reports cyan "
+        "untouched: " + "; ".join(parts) + "."
+    )
 
 
 def road_figure() -> Image:
@@ -164,9 +228,12 @@ def road_figure() -> Image:
 
 
 def road_sentence() -> Markdown:
-    """Which designs remove red most and least cleanly: medians over seeds of red's change and the worst off-target one."""
+    """Which designs remove red most and least cleanly: medians over seeds of red's change and the worst off-target
+    one."""
     med = analysis.road_medians()
     clean, dirty = med["selectivity"].idxmax(), med["selectivity"].idxmin()
     listed = lambda n: f"{n} (red {med.loc[n, 'red']:.3f}, worst off-target {med.loc[n, 'off_target']:.2g})"
-    return Markdown(f"Over the median seed, the cleanest removal is {listed(clean)} and the least clean {listed(dirty)}; "
-                    f"the off-target colours are those with no similarity to red ({', '.join(analysis.off_target_colours())}).")
+    return Markdown(
+        f"Over the median seed, the cleanest removal is {listed(clean)} and the least clean {listed(dirty)}; "
+        f"the off-target colours are those with no similarity to red ({', '.join(analysis.off_target_colours())})."
+    )

@@ -17,9 +17,9 @@ import pandas as pd
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 from . import colors
-from .interventions import Repulsion, Suppression
 from .evaluate import pearson_r, per_color_mse, predictor, reconstruct
 from .experiments import Experiment
+from .interventions import Repulsion, Suppression
 from .model import ColorAutoencoder
 from .workers import default_workers, map_in_workers, seed_chunks
 
@@ -48,7 +48,9 @@ def anchor_direction(experiment: Experiment) -> tuple[float, ...] | None:
     return next((reg.direction for reg in experiment.regularizers if reg.kind in ("anchor", "angular-anchor")), None)
 
 
-def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int], loss_grid: bool = True) -> pd.DataFrame:
+def seed_table(
+    experiment: Experiment, model: ColorAutoencoder, seeds: list[int], loss_grid: bool = True
+) -> pd.DataFrame:
     """One row per (seed, variant): `mse:<colour>`, `de:<colour>`, `dmse:<colour>` and `dde:<colour>`
     (change from the seed's baseline) for the 17 named colours, `dL:<colour>` (change in CIELAB lightness
     from the true colour), `zc:<colour>` (z·c of the colour's baseline latent, for a variant that acts only
@@ -62,8 +64,11 @@ def seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int]
     chunks = seed_chunks(len(seeds), default_workers(len(seeds)) if loss_grid else 1)
     if len(chunks) == 1:
         return _seed_table(experiment, model, seeds, loss_grid)
-    parts = map_in_workers(_seed_table, [(experiment, model.seeds(c), [seeds[i] for i in c], loss_grid) for c in chunks],
-                           what=[f"the evaluation of {experiment.name}, seeds {seeds[c[0]]} to {seeds[c[-1]]}" for c in chunks])
+    parts = map_in_workers(
+        _seed_table,
+        [(experiment, model.seeds(c), [seeds[i] for i in c], loss_grid) for c in chunks],
+        what=[f"the evaluation of {experiment.name}, seeds {seeds[c[0]]} to {seeds[c[-1]]}" for c in chunks],
+    )
     table = pd.concat(parts)
     return table.loc[[(s, v.name) for v in experiment.all_variants for s in seeds]]  # one process's row order
 
@@ -75,34 +80,49 @@ def _seed_table(experiment: Experiment, model: ColorAutoencoder, seeds: list[int
     loss_rgb = colors.LOSS_GRIDS[experiment.loss_grid]().flat_rgb if loss_grid else None
     _, z0 = reconstruct(model, np.concatenate([rgb, PURE_RED]), None)  # [S, 18, K] baseline latents
     anchor = anchor_direction(experiment)
-    red_deg = (np.degrees(np.arccos(np.clip(_cosine(z0[:, -1], anchor), -1, 1))) if anchor is not None
-               else np.full(len(seeds), np.nan))
+    red_deg = (
+        np.degrees(np.arccos(np.clip(_cosine(z0[:, -1], anchor), -1, 1)))
+        if anchor is not None
+        else np.full(len(seeds), np.nan)
+    )
     # the target geometry: of the named colours' latents, red's is the one nearest the anchor
-    on_anchor = ((_cosine(z0[:, :len(rgb)], anchor).argmax(-1) == names.index("red")).astype(float) if anchor is not None
-                 else np.full(len(seeds), np.nan))
+    on_anchor = (
+        (_cosine(z0[:, : len(rgb)], anchor).argmax(-1) == names.index("red")).astype(float)
+        if anchor is not None
+        else np.full(len(seeds), np.nan)
+    )
     frames = []
     for variant in experiment.all_variants:
         m, intervention = variant.apply(model)
         # [S, N]: the max and median error the old notebooks printed
-        loss = per_color_mse(m, loss_rgb, intervention) if loss_grid else np.full((len(seeds), 1), np.nan)
+        loss = per_color_mse(m, loss_rgb, intervention) if loss_rgb is not None else np.full((len(seeds), 1), np.nan)
         recon, _ = reconstruct(m, np.concatenate([rgb, PURE_RED, grid]), intervention)
-        named_recon, red, grid_recon = recon[:, :len(rgb)], recon[:, len(rgb)], recon[:, len(rgb) + 1:]
+        named_recon, red, grid_recon = recon[:, : len(rgb)], recon[:, len(rgb)], recon[:, len(rgb) + 1 :]
         mse = ((named_recon - rgb[None]) ** 2).mean(-1)
         de = delta_e(np.broadcast_to(rgb, named_recon.shape), named_recon)
         grid_mse = ((grid_recon - grid[None]) ** 2).mean(-1)
         r2 = pearson_r(predictor(grid, variant.metric, variant.power, variant.hue), grid_mse) ** 2
         direction = intervention_direction(variant)
-        zc = z0[:, :len(rgb)] @ np.asarray(direction) if direction is not None else np.full(mse.shape, np.nan)
+        zc = z0[:, : len(rgb)] @ np.asarray(direction) if direction is not None else np.full(mse.shape, np.nan)
         dl = lightness_change(np.broadcast_to(rgb, named_recon.shape), named_recon)
-        columns = {"seed": seeds, "variant": variant.name, "r2": r2, "red_anchor_deg": red_deg, "red_on_anchor": on_anchor,
-                   "max_mse": loss.max(-1), "median_mse": np.median(loss, -1),
-                   "red_r": red[:, 0], "red_g": red[:, 1], "red_b": red[:, 2]}
+        columns = {
+            "seed": seeds,
+            "variant": variant.name,
+            "r2": r2,
+            "red_anchor_deg": red_deg,
+            "red_on_anchor": on_anchor,
+            "max_mse": loss.max(-1),
+            "median_mse": np.median(loss, -1),
+            "red_r": red[:, 0],
+            "red_g": red[:, 1],
+            "red_b": red[:, 2],
+        }
         for kind, block in (("mse", mse), ("de", de), ("dL", dl), ("zc", zc)):
             columns |= {f"{kind}:{n}": block[:, i] for i, n in enumerate(names)}
         frames.append(pd.DataFrame(columns))
     table = pd.concat(frames, ignore_index=True).set_index(["seed", "variant"])
     base = table.xs("baseline", level="variant")
-    deltas = {}
+    deltas: dict[str, np.ndarray] = {}
     for kind in ("mse", "de"):
         cols = [f"{kind}:{n}" for n in names]
         delta = table[cols].to_numpy() - base[cols].reindex(table.index.get_level_values("seed")).to_numpy()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +26,8 @@ class Table:
 
     html: str
     latex: str
-    frame: pd.DataFrame | None = None  # the numbers behind it, for computed prose
-    card: pd.DataFrame | None = None  # for the scorecard: the judged claims behind it
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)  # the numbers behind it, for computed prose
+    card: pd.DataFrame = field(default_factory=pd.DataFrame)  # for the scorecard: the judged claims behind it
 
     def _repr_html_(self) -> str:
         return self.html
@@ -36,8 +36,13 @@ class Table:
         return self.latex
 
 
-def datatable(df: pd.DataFrame, formats: dict[str, str] | None = None, panes: tuple[str, ...] = (),
-              left: tuple[str, ...] = (), wide: tuple[str, ...] = ()) -> str:
+def datatable(
+    df: pd.DataFrame,
+    formats: dict[str, str] | None = None,
+    panes: tuple[str, ...] = (),
+    left: tuple[str, ...] = (),
+    wide: tuple[str, ...] = (),
+) -> str:
     """An interactive HTML table (itables: DataTables with its JavaScript and CSS embedded, so the page works offline):
     sort by any column, search every cell, and filter by the `panes` columns, each a list of its values with counts.
     Numbers are shown as `formats` gives them; a missing value is an empty cell, so numeric columns still sort as
@@ -52,22 +57,38 @@ def datatable(df: pd.DataFrame, formats: dict[str, str] | None = None, panes: tu
     shown = shown.fillna("")
     columns = list(shown.columns)
     at = lambda names: [columns.index(c) for c in names if c in columns]
-    options = {"pageLength": 25, "classes": "display compact", "maxBytes": 0, "showIndex": False, "style": "width:100%",
-               "columnDefs": [{"className": "dt-left", "targets": at(left)}, {"width": "18em", "targets": at(wide)}]}
+    options = {
+        "pageLength": 25,
+        "classes": "display compact",
+        "maxBytes": 0,
+        "showIndex": False,
+        "style": "width:100%",
+        "columnDefs": [{"className": "dt-left", "targets": at(left)}, {"width": "18em", "targets": at(wide)}],
+    }
     if panes:
-        options |= {"layout": {"top1": "searchPanes"},
-                    "searchPanes": {"columns": at(panes), "cascadePanes": True, "viewTotal": True}}
+        options |= {
+            "layout": {"top1": "searchPanes"},
+            "searchPanes": {"columns": at(panes), "cascadePanes": True, "viewTotal": True},
+        }
     bundle = Path(itables.__file__).parent / "html" / "dt_bundle.js"
-    return generate_init_offline_itables_html(bundle) + itables.to_html_datatable(shown, connected=False, **options)
+    html = itables.to_html_datatable(shown, connected=False, **options)  # type: ignore[arg-type]
+    return generate_init_offline_itables_html(bundle) + html
 
 
-def table(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool = False, left: tuple[str, ...] = (),
-          wide: tuple[str, ...] = ()) -> Table:
+def table(
+    df: pd.DataFrame,
+    formats: dict[str, str] | None = None,
+    index: bool = False,
+    left: tuple[str, ...] = (),
+    wide: tuple[str, ...] = (),
+) -> Table:
     """An HTML and a LaTeX rendering of df; in HTML the `left` columns left-aligned and the `wide` ones at least
     18em wide (long prose)."""
-    html = (df.style.format(formats or {}, na_rep="–")
-            .set_properties(subset=[c for c in left if c in df.columns], **{"text-align": "left"})
-            .set_properties(subset=[c for c in wide if c in df.columns], **{"min-width": "18em"}))
+    html = (
+        df.style.format(formats or {}, na_rep="–")
+        .set_properties(subset=[c for c in left if c in df.columns], **{"text-align": "left"})
+        .set_properties(subset=[c for c in wide if c in df.columns], **{"min-width": "18em"})
+    )
     latex = tables.latex_styler(df, formats or {})
     if not index:
         html, latex = html.hide(axis="index"), latex.hide(axis="index")
@@ -124,15 +145,20 @@ def float_table(t: Table, label: str, caption: str, wide: bool = False) -> Block
     """A cross-referenceable table: Quarto's table div, the HTML and LaTeX renderings as raw blocks, the caption
     last; `wide` spans the page (Quarto's `.column-page`)."""
     cls = " .column-page" if wide else ""
-    return Block(f"::: {{#{_label(label, 'tbl')}{cls}}}\n\n```{{=html}}\n{t.html.strip()}\n```\n\n"
-                 f"```{{=latex}}\n{t.latex.strip()}\n```\n\n{' '.join(caption.split())}\n\n:::", (label,))
+    return Block(
+        f"::: {{#{_label(label, 'tbl')}{cls}}}\n\n```{{=html}}\n{t.html.strip()}\n```\n\n"
+        f"```{{=latex}}\n{t.latex.strip()}\n```\n\n{' '.join(caption.split())}\n\n:::",
+        (label,),
+    )
 
 
 def html_only(prose: str, html: str, caption: str) -> Block:
     """Prose and an interactive figure (raw HTML) with its caption, in the HTML book only (Quarto's `content-visible`);
     the PDF shows the static figures instead."""
-    return Block(f'::: {{.content-visible when-format="html"}}\n\n{" ".join(prose.split())}\n\n```{{=html}}\n'
-                 f'<figure class="interactive">{html}<figcaption>{caption}</figcaption></figure>\n```\n\n:::')
+    return Block(
+        f'::: {{.content-visible when-format="html"}}\n\n{" ".join(prose.split())}\n\n```{{=html}}\n'
+        f'<figure class="interactive">{html}<figcaption>{caption}</figcaption></figure>\n```\n\n:::'
+    )
 
 
 def callout(title: str, text: str, kind: str = "note") -> Block:

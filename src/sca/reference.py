@@ -65,15 +65,27 @@ SELECTED = {
 # Selected model, per variant: (red Δ, cyan Δ, R²). Δ = change in MSE from that model's baseline;
 # R² of error against sim^k (or vibrancy^k for 2.7.1) on the 20³ RGB grid.
 HEADLINE = {
-    "2.4.1": {"suppression": (0.283565402, 0.0, 0.99), "repulsion": (0.332686901, 0.0, 0.98),
-              "ablated": (0.332686901, 0.341102839, 0.37)},
+    "2.4.1": {
+        "suppression": (0.283565402, 0.0, 0.99),
+        "repulsion": (0.332686901, 0.0, 0.98),
+        "ablated": (0.332686901, 0.341102839, 0.37),
+    },
     "2.5.1": {"suppression": (0.233233362, 0.0, 0.98), "ablated": (0.333869487, 0.247848153, 0.47)},
-    "2.7.1": {"ablated": (0.332541019, 0.314468980, 0.93), "pruned": (0.332541019, 0.314468980, 0.93),
-              "suppression": (0.181122527, 0.260203123, 0.89)},
-    "2.9.1": {"ablated": (0.343180478, -0.000028671, 0.99), "pruned": (0.343180478, -0.000028671, 0.99),
-              "suppression": (0.213169754, -0.000028671, 0.98)},
-    "2.10.1": {"ablated": (0.384716421, 0.000706011, 0.95), "pruned": (0.384716421, 0.000706011, 0.95),
-               "suppression": (0.168523297, 0.0, 0.97)},
+    "2.7.1": {
+        "ablated": (0.332541019, 0.314468980, 0.93),
+        "pruned": (0.332541019, 0.314468980, 0.93),
+        "suppression": (0.181122527, 0.260203123, 0.89),
+    },
+    "2.9.1": {
+        "ablated": (0.343180478, -0.000028671, 0.99),
+        "pruned": (0.343180478, -0.000028671, 0.99),
+        "suppression": (0.213169754, -0.000028671, 0.98),
+    },
+    "2.10.1": {
+        "ablated": (0.384716421, 0.000706011, 0.95),
+        "pruned": (0.384716421, 0.000706011, 0.95),
+        "suppression": (0.168523297, 0.0, 0.97),
+    },
 }
 
 # The same, for the selected model of the re-run with another random stream (red Δ, cyan Δ, R²).
@@ -87,7 +99,7 @@ RERUN_HEADLINE = {
 
 # Old notebooks (one seed each): printed (max, median) per-colour MSE on their 240×48×48 HSV grid
 # (2.10: every other point). None where the notebook printed no median.
-OLD_MAX_MEDIAN = {
+OLD_MAX_MEDIAN: dict[str, dict[str, tuple[float, float | None]]] = {
     "2.2": {"baseline": (0.014, None), "suppression": (0.28, None), "repulsion": (0.29, None)},
     "2.3": {"baseline": (0.0017, 1.6e-05), "suppression": (0.19, 1.9e-05), "repulsion": (0.12, None)},
     "2.3-sigmoid": {"baseline": (0.0016, 6.3e-05)},
@@ -103,20 +115,113 @@ OLD_MAX_MEDIAN = {
 # The selected model's baseline MSE per named colour: Table 1's Baseline column is the anchored (2.4.1)
 # model's; the isolated (2.9.1) model's is printed only by its notebook; Tables C.5.1 and C.5.2 have their own.
 BASELINE = {
-    "2.4.1": {"red": 0.000646436, "orange": 0.000063273, "yellow": 0.000411471, "lime": 0.000108202, "green": 0.000220425, "teal": 0.000000988, "cyan": 0.001272683, "azure": 0.000013033, "blue": 0.000310250, "purple": 0.000052661, "magenta": 0.000248736, "pink": 0.000200588, "black": 0.000000000, "dark gray": 0.000121933, "gray": 0.000064245, "light gray": 0.000018872, "white": 0.000108910},
-    "2.9.1": {"red": 0.000064271, "orange": 0.000001609, "yellow": 0.000000000, "lime": 0.000002130, "green": 0.000051003, "teal": 0.000004940, "cyan": 0.000028671, "azure": 0.000016649, "blue": 0.000035178, "purple": 0.000005335, "magenta": 0.000016997, "pink": 0.000005614, "black": 0.000007270, "dark gray": 0.000002058, "gray": 0.000024290, "light gray": 0.000009449, "white": 0.000004127},
-    "2.5.1": {"red": 0.000569792, "orange": 0.000023389, "yellow": 0.000036972, "lime": 0.000013694, "green": 0.000108810, "teal": 0.000030726, "cyan": 0.000124518, "azure": 0.000082252, "blue": 0.000121482, "purple": 0.000014293, "magenta": 0.000278841, "pink": 0.000000015, "black": 0.000528365, "dark gray": 0.000018525, "gray": 0.000056444, "light gray": 0.000010967, "white": 0.000166427},
-    "2.7.1": {"red": 0.000792319, "orange": 0.000019311, "yellow": 0.000705138, "lime": 0.000050605, "green": 0.000586422, "teal": 0.000005727, "cyan": 0.000942572, "azure": 0.000170504, "blue": 0.000534647, "purple": 0.000001524, "magenta": 0.000381831, "pink": 0.000017568, "black": 0.000391695, "dark gray": 0.000069575, "gray": 0.000054224, "light gray": 0.000010381, "white": 0.000088825},
+    "2.4.1": {
+        "red": 0.000646436,
+        "orange": 0.000063273,
+        "yellow": 0.000411471,
+        "lime": 0.000108202,
+        "green": 0.000220425,
+        "teal": 0.000000988,
+        "cyan": 0.001272683,
+        "azure": 0.000013033,
+        "blue": 0.000310250,
+        "purple": 0.000052661,
+        "magenta": 0.000248736,
+        "pink": 0.000200588,
+        "black": 0.000000000,
+        "dark gray": 0.000121933,
+        "gray": 0.000064245,
+        "light gray": 0.000018872,
+        "white": 0.000108910,
+    },
+    "2.9.1": {
+        "red": 0.000064271,
+        "orange": 0.000001609,
+        "yellow": 0.000000000,
+        "lime": 0.000002130,
+        "green": 0.000051003,
+        "teal": 0.000004940,
+        "cyan": 0.000028671,
+        "azure": 0.000016649,
+        "blue": 0.000035178,
+        "purple": 0.000005335,
+        "magenta": 0.000016997,
+        "pink": 0.000005614,
+        "black": 0.000007270,
+        "dark gray": 0.000002058,
+        "gray": 0.000024290,
+        "light gray": 0.000009449,
+        "white": 0.000004127,
+    },
+    "2.5.1": {
+        "red": 0.000569792,
+        "orange": 0.000023389,
+        "yellow": 0.000036972,
+        "lime": 0.000013694,
+        "green": 0.000108810,
+        "teal": 0.000030726,
+        "cyan": 0.000124518,
+        "azure": 0.000082252,
+        "blue": 0.000121482,
+        "purple": 0.000014293,
+        "magenta": 0.000278841,
+        "pink": 0.000000015,
+        "black": 0.000528365,
+        "dark gray": 0.000018525,
+        "gray": 0.000056444,
+        "light gray": 0.000010967,
+        "white": 0.000166427,
+    },
+    "2.7.1": {
+        "red": 0.000792319,
+        "orange": 0.000019311,
+        "yellow": 0.000705138,
+        "lime": 0.000050605,
+        "green": 0.000586422,
+        "teal": 0.000005727,
+        "cyan": 0.000942572,
+        "azure": 0.000170504,
+        "blue": 0.000534647,
+        "purple": 0.000001524,
+        "magenta": 0.000381831,
+        "pink": 0.000017568,
+        "black": 0.000391695,
+        "dark gray": 0.000069575,
+        "gray": 0.000054224,
+        "light gray": 0.000010381,
+        "white": 0.000088825,
+    },
 }
-BASELINE_SOURCE = {"2.4.1": "paper Table 1", "2.9.1": "NB 2.9.1 table", "2.5.1": "paper Table C.5.1", "2.7.1": "paper Table C.5.2"}
+BASELINE_SOURCE = {
+    "2.4.1": "paper Table 1",
+    "2.9.1": "NB 2.9.1 table",
+    "2.5.1": "paper Table C.5.1",
+    "2.7.1": "paper Table C.5.2",
+}
 
 # NB 2.4.1's repulsion Δ column (not in the paper), the rows it prints.
-REPULSION_241 = {"red": 0.332686901, "orange": 0.135243282, "yellow": 0.029817866, "magenta": 0.033117589,
-                 "pink": 0.143878400, "lime": 0.0, "green": 0.0, "teal": 0.0, "cyan": 0.0, "azure": 0.0, "blue": 0.0,
-                 "purple": 0.0, "gray": -0.000056655}
+REPULSION_241 = {
+    "red": 0.332686901,
+    "orange": 0.135243282,
+    "yellow": 0.029817866,
+    "magenta": 0.033117589,
+    "pink": 0.143878400,
+    "lime": 0.0,
+    "green": 0.0,
+    "teal": 0.0,
+    "cyan": 0.0,
+    "azure": 0.0,
+    "blue": 0.0,
+    "purple": 0.0,
+    "gray": -0.000056655,
+}
 
 # The paper's seed statistics in its own words (§3.1-3.3), beside the notebooks' describe(): (mean, std).
-PAPER_STATS = {("2.4.1", "score"): (0.95, 0.02), ("2.9.1", "score"): (0.86, 0.15), ("2.4.1", "labels_vibrant"): (108, 11)}
+PAPER_STATS = {
+    ("2.4.1", "score"): (0.95, 0.02),
+    ("2.9.1", "score"): (0.86, 0.15),
+    ("2.4.1", "labels_vibrant"): (108, 11),
+}
 
 # "All 60 runs produced the target geometry" (paper §3.1): the designs it is said of.
 TARGET_GEOMETRY = ("2.4.1", "2.9.1")
@@ -150,35 +255,64 @@ TABLE_1 = {
 
 # Table C.5.1 (2.5.1, one anchor) and Table C.5.2 (2.7.1, hue subspace): (suppression Δ, weight ablation Δ).
 TABLE_C51 = {
-    "red": (0.233233362, 0.333869487), "orange": (0.119690016, 0.137201920), "yellow": (0.040286772, 0.029353250),
-    "lime": (0.000000042, 0.000000040), "green": (0.000000000, 0.025526717), "teal": (0.000000000, 0.135105342),
-    "cyan": (0.000000000, 0.247848153), "azure": (0.000000000, 0.132054538), "blue": (0.000000000, 0.024472622),
-    "purple": (0.000167103, 0.000164949), "magenta": (0.041148938, 0.030989304), "pink": (0.120681360, 0.132281214),
-    "black": (0.004112418, 0.003650059), "dark gray": (0.001252160, 0.001274158), "gray": (0.000024199, 0.000024105),
-    "light gray": (0.000000000, 0.000791224), "white": (0.000000000, 0.001296695),
+    "red": (0.233233362, 0.333869487),
+    "orange": (0.119690016, 0.137201920),
+    "yellow": (0.040286772, 0.029353250),
+    "lime": (0.000000042, 0.000000040),
+    "green": (0.000000000, 0.025526717),
+    "teal": (0.000000000, 0.135105342),
+    "cyan": (0.000000000, 0.247848153),
+    "azure": (0.000000000, 0.132054538),
+    "blue": (0.000000000, 0.024472622),
+    "purple": (0.000167103, 0.000164949),
+    "magenta": (0.041148938, 0.030989304),
+    "pink": (0.120681360, 0.132281214),
+    "black": (0.004112418, 0.003650059),
+    "dark gray": (0.001252160, 0.001274158),
+    "gray": (0.000024199, 0.000024105),
+    "light gray": (0.000000000, 0.000791224),
+    "white": (0.000000000, 0.001296695),
 }
 TABLE_C52 = {
-    "red": (0.181122527, 0.332541019), "orange": (0.123887539, 0.155589819), "yellow": (0.174232632, 0.317163587),
-    "lime": (0.144521520, 0.159755826), "green": (0.223322719, 0.312581360), "teal": (0.190066084, 0.173705757),
-    "cyan": (0.260203123, 0.314468980), "azure": (0.215764135, 0.181120127), "blue": (0.270746559, 0.332798690),
-    "purple": (0.195607752, 0.189247891), "magenta": (0.240460932, 0.252688736), "pink": (0.151000232, 0.186851054),
-    "black": (0.000495712, 0.000456497), "dark gray": (0.000234607, 0.000227389), "gray": (0.000237627, 0.000235140),
-    "light gray": (0.000230542, 0.000228641), "white": (0.001026252, 0.000954370),
+    "red": (0.181122527, 0.332541019),
+    "orange": (0.123887539, 0.155589819),
+    "yellow": (0.174232632, 0.317163587),
+    "lime": (0.144521520, 0.159755826),
+    "green": (0.223322719, 0.312581360),
+    "teal": (0.190066084, 0.173705757),
+    "cyan": (0.260203123, 0.314468980),
+    "azure": (0.215764135, 0.181120127),
+    "blue": (0.270746559, 0.332798690),
+    "purple": (0.195607752, 0.189247891),
+    "magenta": (0.240460932, 0.252688736),
+    "pink": (0.151000232, 0.186851054),
+    "black": (0.000495712, 0.000456497),
+    "dark gray": (0.000234607, 0.000227389),
+    "gray": (0.000237627, 0.000235140),
+    "light gray": (0.000230542, 0.000228641),
+    "white": (0.001026252, 0.000954370),
 }
 
 # R² of each variant of the selected model as published, by every source that prints it: (experiment, variant,
 # value, source). The paper's text and figures (§3.2-3.3, Figs. C.4, C.6) and the notebooks' correlation prints.
 R2_SOURCES = (
-    ("2.4.1", "suppression", 0.99, "paper §3.2, Fig. C.4a"), ("2.4.1", "suppression", 0.99, "NB 2.4.1"),
-    ("2.4.1", "ablated", 0.37, "paper Fig. C.4b"), ("2.4.1", "ablated", 0.37, "NB 2.4.1"),
+    ("2.4.1", "suppression", 0.99, "paper §3.2, Fig. C.4a"),
+    ("2.4.1", "suppression", 0.99, "NB 2.4.1"),
+    ("2.4.1", "ablated", 0.37, "paper Fig. C.4b"),
+    ("2.4.1", "ablated", 0.37, "NB 2.4.1"),
     ("2.4.1", "repulsion", 0.98, "NB 2.4.1"),
-    ("2.5.1", "suppression", 0.98, "NB 2.5.1"), ("2.5.1", "ablated", 0.47, "NB 2.5.1"),
-    ("2.7.1", "ablated", 0.93, "NB 2.7.1"), ("2.7.1", "pruned", 0.93, "NB 2.7.1"),
+    ("2.5.1", "suppression", 0.98, "NB 2.5.1"),
+    ("2.5.1", "ablated", 0.47, "NB 2.5.1"),
+    ("2.7.1", "ablated", 0.93, "NB 2.7.1"),
+    ("2.7.1", "pruned", 0.93, "NB 2.7.1"),
     ("2.7.1", "suppression", 0.89, "NB 2.7.1"),
-    ("2.9.1", "ablated", 0.98, "paper §3.3, Fig. C.6b"), ("2.9.1", "ablated", 0.99, "NB 2.9.1"),
+    ("2.9.1", "ablated", 0.98, "paper §3.3, Fig. C.6b"),
+    ("2.9.1", "ablated", 0.99, "NB 2.9.1"),
     ("2.9.1", "pruned", 0.99, "NB 2.9.1"),
-    ("2.9.1", "suppression", 0.98, "paper Fig. C.6a"), ("2.9.1", "suppression", 0.98, "NB 2.9.1"),
-    ("2.10.1", "ablated", 0.95, "NB 2.10.1"), ("2.10.1", "pruned", 0.95, "NB 2.10.1"),
+    ("2.9.1", "suppression", 0.98, "paper Fig. C.6a"),
+    ("2.9.1", "suppression", 0.98, "NB 2.9.1"),
+    ("2.10.1", "ablated", 0.95, "NB 2.10.1"),
+    ("2.10.1", "pruned", 0.95, "NB 2.10.1"),
     ("2.10.1", "suppression", 0.97, "NB 2.10.1"),
 )
 # R² as the paper's text states it (the notebook prints 0.99 for isolated ablation).
@@ -203,6 +337,7 @@ def published_table(experiment: str) -> dict[str, dict[str, float]]:
     if table is None:
         return {}
     return {v: {c: vals[i] for c, vals in table.items()} for i, v in enumerate(("suppression", "ablated"))}
+
 
 # What the paper and notebooks say in words about a colour under a variant: (experiment, variant, colour,
 # "untouched" or "damaged", source).

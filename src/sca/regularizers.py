@@ -44,9 +44,10 @@ class Regularizer:
             check_unit_direction(f"regularizer {self.name!r}", self.direction)
         if not (math.isfinite(self.power) and self.power > 0):
             raise ValueError(f"regularizer {self.name!r}: power={self.power} must be finite and > 0")
-        if self.kind == "subspace":
-            if not self.dims or len(set(self.dims)) != len(self.dims) or min(self.dims) < 0:
-                raise ValueError(f"regularizer {self.name!r}: subspace dims {self.dims} must be non-empty, distinct and >= 0")
+        if self.kind == "subspace" and (not self.dims or len(set(self.dims)) != len(self.dims) or min(self.dims) < 0):
+            raise ValueError(
+                f"regularizer {self.name!r}: subspace dims {self.dims} must be non-empty, distinct and >= 0"
+            )
 
     @cached_property
     def _direction(self) -> torch.Tensor:
@@ -59,12 +60,16 @@ class Regularizer:
     def check(self, latent_dim: int) -> None:
         """Raise if the regularizer does not fit a bottleneck of this width."""
         if self.direction and len(self.direction) != latent_dim:
-            raise ValueError(f"regularizer {self.name!r}: direction has {len(self.direction)} dims, latent has {latent_dim}")
+            raise ValueError(
+                f"regularizer {self.name!r}: direction has {len(self.direction)} dims, latent has {latent_dim}"
+            )
         if self.dims and max(self.dims) >= latent_dim:
             raise ValueError(f"regularizer {self.name!r}: dims {self.dims} out of range for latent width {latent_dim}")
         if self.kind == "subspace" and not self.invert and set(self.dims) >= set(range(latent_dim)):
-            raise ValueError(f"regularizer {self.name!r}: a subspace of every latent dim {self.dims} penalises nothing "
-                             "(the term is always zero): list fewer dims, or use invert=True to penalise those listed")
+            raise ValueError(
+                f"regularizer {self.name!r}: a subspace of every latent dim {self.dims} penalises nothing "
+                "(the term is always zero): list fewer dims, or use invert=True to penalise those listed"
+            )
 
     def per_sample(self, z: torch.Tensor, unit: bool = False) -> torch.Tensor:
         """Per-sample loss [S, B] for latents z [S, B, K].
@@ -104,7 +109,10 @@ def sample_weights(labels: dict[str, torch.Tensor], names: tuple[str, ...], who:
     missing = [n for n in names if n not in labels]
     if missing:
         raise KeyError(f"regularizer {who!r} needs labels {missing}, but the data provides {sorted(labels)}")
-    return sum(labels[n] for n in names).clamp(0, 1)
+    total = labels[names[0]]
+    for n in names[1:]:
+        total = total + labels[n]
+    return total.clamp(0, 1)
 
 
 def labelled_mean(loss: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -150,13 +158,15 @@ def _int_power_(x: torch.Tensor, n: int) -> torch.Tensor:
     """x**n by repeated squaring into a fresh buffer, without autograd."""
     if n == 0:
         return torch.ones_like(x)
-    result, base = None, x
+    result: torch.Tensor | None = None
+    base = x
     while n:
         if n & 1:
             result = base.clone() if result is None else result.mul_(base)
         n >>= 1
         if n:
             base = base * base if base is x else base.mul_(base)
+    assert result is not None  # n > 0 sets a bit
     return result
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from functools import lru_cache
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import experiments
 from .stream import get_stream
@@ -27,15 +26,17 @@ SHOWN_OLD_SEED = 0
 def collapse_told_in_text(fn):
     """Run fn without printing CollapseWarning into a page: the chapters state collapsed seeds in their text and
     tables (a cached run would not warn again, so the page would depend on the cache)."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CollapseWarning)
             return fn(*args, **kwargs)
+
     return wrapper
 
 
-@lru_cache(maxsize=None)
+@functools.cache
 @collapse_told_in_text
 def load(name: str, stream: str = "ours") -> RunResult:
     """Experiment `name` as the book shows it."""
@@ -46,7 +47,10 @@ def run_args(name: str, stream: str = "ours") -> dict:
     """The arguments of `sweep.run` that give experiment `name` as the book shows it."""
     exp = experiments.get(name)
     if name in experiments.OLD and stream != "ours":
-        raise ValueError(f"{name}: the old notebooks' random stream is not rebuilt; only the sweeps {experiments.SWEEPS} take stream={stream!r}")
+        raise ValueError(
+            f"{name}: the old notebooks' random stream is not rebuilt; only the sweeps {experiments.SWEEPS} "
+            f"take stream={stream!r}"
+        )
     if name in experiments.OLD:
         return {"experiment": exp, "seeds": OLD_SEEDS, "show": SHOWN_OLD_SEED}
     return {"experiment": exp, "stream": get_stream(stream)}
@@ -59,6 +63,13 @@ def names(stream: str = "ours") -> tuple[str, ...]:
 
 def load_all(stream: str = "ours") -> dict[str, RunResult]:
     return {name: load(name, stream) for name in names(stream)}
+
+
+def fingerprints(streams: Sequence[str] = ("ours", "published")) -> dict[str, str]:
+    """The training and evaluation fingerprints over every run `load` gives for these streams (provenance.book)."""
+    from .provenance import book
+
+    return book({f"{name}/{stream}": load(name, stream) for stream in streams for name in names(stream)})
 
 
 def prefetch(streams: Sequence[str] = ("ours", "published"), cells: bool = True) -> list[str]:
@@ -81,8 +92,12 @@ def prefetch(streams: Sequence[str] = ("ours", "published"), cells: bool = True)
         for args in missing:
             _run(args)
     elif missing:
-        map_in_workers(_run, [(args,) for args in missing], processes=processes,
-                       what=[f"the run of {args['experiment'].name}" for args in missing])
+        map_in_workers(
+            _run,
+            [(args,) for args in missing],
+            processes=processes,
+            what=[f"the run of {args['experiment'].name}" for args in missing],
+        )
     return [args["experiment"].name for args in missing]
 
 

@@ -65,7 +65,10 @@ def percentile(sample: np.ndarray, value: float) -> float:
 def resolution(n: int) -> str:
     """What the SPREAD window is in sorted seeds, for n seeds (numpy's linear interpolation)."""
     lo, hi = (1 + (n - 1) * q / 100 for q in SPREAD)
-    return f"with {n} seeds the {SPREAD[0]}th-{SPREAD[1]}th percentile window runs from position {lo:.2f} to {hi:.2f} of the {n} sorted values"
+    return (
+        f"with {n} seeds the {SPREAD[0]}th-{SPREAD[1]}th percentile window runs from position {lo:.2f} to {hi:.2f} "
+        f"of the {n} sorted values"
+    )
 
 
 def within_seeds(x: np.ndarray, ours: float, published: float, precision: float) -> Judgement:
@@ -84,9 +87,15 @@ def within_seeds(x: np.ndarray, ours: float, published: float, precision: float)
     step = 100 / len(x)
     shifted = {verdict((max(0, SPREAD[0] + d), min(100, SPREAD[1] - d))) for d in (-step, step)}
     pct, s = percentile(x, published), _spread(x)
-    return Judgement(verdict(SPREAD), f"the published {published:.3g} lies at our {pct:.0f}th percentile "
-                     f"(our seeds' {SPREAD[0]}-{SPREAD[1]}% range {s['seeds_lo']:.3g} to {s['seeds_hi']:.3g}; our model {ours:.3g})",
-                     ours, **s, percentile=pct, near=len(shifted | {verdict(SPREAD)}) > 1)
+    return Judgement(
+        verdict(SPREAD),
+        f"the published {published:.3g} lies at our {pct:.0f}th percentile "
+        f"(our seeds' {SPREAD[0]}-{SPREAD[1]}% range {s['seeds_lo']:.3g} to {s['seeds_hi']:.3g}; our model {ours:.3g})",
+        ours,
+        **s,
+        percentile=pct,
+        near=len(shifted | {verdict(SPREAD)}) > 1,
+    )
 
 
 def central(x: np.ndarray, ours: float, tolerance: float, expect: str, what: str) -> Judgement:
@@ -102,9 +111,14 @@ def central(x: np.ndarray, ours: float, tolerance: float, expect: str, what: str
     share = float(np.mean([holds(v) for v in x]))
     near = any(abs(abs(v) - tolerance) <= 0.1 * tolerance for v in (mid, ours))
     sign = "≤" if expect == "zero" else ">"
-    return Judgement(_three(holds(mid), holds(ours)),
-                     f"{what} {'|median|' if expect == 'zero' else 'median'} over seeds {mid:.3g}, our model {ours:.3g}, "
-                     f"against {sign} {tolerance:g}; holds on {share:.0%} of seeds", ours, **_spread(x), near=near)
+    return Judgement(
+        _three(holds(mid), holds(ours)),
+        f"{what} {'|median|' if expect == 'zero' else 'median'} over seeds {mid:.3g}, our model {ours:.3g}, "
+        f"against {sign} {tolerance:g}; holds on {share:.0%} of seeds",
+        ours,
+        **_spread(x),
+        near=near,
+    )
 
 
 def _nearest(value: float, target: float, precision: float) -> float:
@@ -126,9 +140,18 @@ def welch(x: np.ndarray, mean: float, std: float, n: int, precision: float = 0.0
     diff = m - mean
     p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 else float(diff == 0)
     half = float(stats.t.ppf(0.975, df) * se) if se > 0 else 0.0
-    return Judgement(_by_p(p), f"our mean {m:.4g} differs by {diff:+.3g} (95% interval {diff - half:+.3g} to {diff + half:+.3g}; "
-                     f"Welch p = {p:.2g})", m, **_spread(x), p_value=p, effect=diff, effect_lo=diff - half,
-                     effect_hi=diff + half, near=_near_p(p))
+    return Judgement(
+        _by_p(p),
+        f"our mean {m:.4g} differs by {diff:+.3g} (95% interval {diff - half:+.3g} to {diff + half:+.3g}; "
+        f"Welch p = {p:.2g})",
+        m,
+        **_spread(x),
+        p_value=p,
+        effect=diff,
+        effect_lo=diff - half,
+        effect_hi=diff + half,
+        near=_near_p(p),
+    )
 
 
 def f_test(x: np.ndarray, std: float, n: int, precision: float = 0.0) -> Judgement:
@@ -139,8 +162,15 @@ def f_test(x: np.ndarray, std: float, n: int, precision: float = 0.0) -> Judgeme
     std = max(_nearest(std, ours, precision), precision)
     f = ours**2 / std**2
     p = float(min(1.0, 2 * min(stats.f.cdf(f, len(x) - 1, n - 1), stats.f.sf(f, len(x) - 1, n - 1))))
-    return Judgement(_by_p(p), f"our spread is {ours / std:.2f}× the published one (F-test p = {p:.2g})", ours, **_spread(x),
-                     p_value=p, effect=ours / std, near=_near_p(p))
+    return Judgement(
+        _by_p(p),
+        f"our spread is {ours / std:.2f}× the published one (F-test p = {p:.2g})",
+        ours,
+        **_spread(x),
+        p_value=p,
+        effect=ours / std,
+        near=_near_p(p),
+    )
 
 
 def extreme(x: np.ndarray, published: float, which: str, n: int, precision: float = 0.0) -> Judgement:
@@ -156,16 +186,29 @@ def extreme(x: np.ndarray, published: float, which: str, n: int, precision: floa
 
     p = min(1.0, 2 * min(at_least(beyond), 1 - at_least(beyond + 1)))
     ours = float(x.min() if which == "min" else x.max())
-    return Judgement(_by_p(p), f"{beyond} of our {m} seeds lie {'below' if which == 'min' else 'above'} the published "
-                     f"{which} {published:.4g} (ours {ours:.4g}; rank test p = {p:.2g})", ours, **_spread(x),
-                     percentile=percentile(x, published), p_value=p, near=_near_p(p))
+    return Judgement(
+        _by_p(p),
+        f"{beyond} of our {m} seeds lie {'below' if which == 'min' else 'above'} the published "
+        f"{which} {published:.4g} (ours {ours:.4g}; rank test p = {p:.2g})",
+        ours,
+        **_spread(x),
+        percentile=percentile(x, published),
+        p_value=p,
+        near=_near_p(p),
+    )
 
 
 def count(k: int, m: int, published: int, n: int, what: str) -> Judgement:
     """A published count of seeds (of n) against ours (k of m): Fisher's exact test."""
     p = float(stats.fisher_exact([[k, m - k], [published, n - published]]).pvalue)
-    return Judgement(_by_p(p), f"{k} of our {m} seeds {what}, against {published} of {n} published (Fisher p = {p:.2g})",
-                     float(k), p_value=p, effect=k / m - published / n, near=_near_p(p))
+    return Judgement(
+        _by_p(p),
+        f"{k} of our {m} seeds {what}, against {published} of {n} published (Fisher p = {p:.2g})",
+        float(k),
+        p_value=p,
+        effect=k / m - published / n,
+        near=_near_p(p),
+    )
 
 
 def construction(x: np.ndarray, ours: float, what: str) -> Judgement:
@@ -174,12 +217,24 @@ def construction(x: np.ndarray, ours: float, what: str) -> Judgement:
     x = np.asarray(x, dtype=float)
     share = float((x <= 0).mean())
     step = 1 / len(x)
-    return Judgement(_three(ours <= 0, share > 0.5), f"{what}: z·c is {ours:+.2f} on our model and ≤ 0 on {share:.0%} of seeds",
-                     ours, **_spread(x), near=abs(share - 0.5) <= step or abs(ours) < 1e-3)
+    return Judgement(
+        _three(ours <= 0, share > 0.5),
+        f"{what}: z·c is {ours:+.2f} on our model and ≤ 0 on {share:.0%} of seeds",
+        ours,
+        **_spread(x),
+        near=abs(share - 0.5) <= step or abs(ours) < 1e-3,
+    )
 
 
-def compare(a: np.ndarray, b: np.ndarray, direction: str, factor: float = 1.0, paired: bool = False,
-            scale: str = "ratio", margin: float = 0.0) -> Judgement:
+def compare(
+    a: np.ndarray,
+    b: np.ndarray,
+    direction: str,
+    factor: float = 1.0,
+    paired: bool = False,
+    scale: str = "ratio",
+    margin: float = 0.0,
+) -> Judgement:
     """Two sets of seeds, A and B (two experiments, or two variants or columns of one: then `paired`, seed by
     seed). `direction` "less": A·factor < B; "greater": A > B·factor; "similar": |A - B| within `margin`.
     The effect is the ratio (or difference, by `scale`) of the medians, with a 95% bootstrap interval; the test
@@ -188,7 +243,11 @@ def compare(a: np.ndarray, b: np.ndarray, direction: str, factor: float = 1.0, p
     only without the factor; a "similar" claim reproduces if the interval lies within ±margin, marginal if
     the estimate does."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    effect_of = (lambda u, v: np.median(u, -1) / np.median(v, -1)) if scale == "ratio" else (lambda u, v: np.median(u, -1) - np.median(v, -1))
+    effect_of = (
+        (lambda u, v: np.median(u, -1) / np.median(v, -1))
+        if scale == "ratio"
+        else (lambda u, v: np.median(u, -1) - np.median(v, -1))
+    )
     rng = np.random.default_rng(0)
     draws = []  # the resamples' positions, drawn one resample at a time; their medians all at once
     for _ in range(BOOTSTRAP):
@@ -205,13 +264,30 @@ def compare(a: np.ndarray, b: np.ndarray, direction: str, factor: float = 1.0, p
         return float(stats.mannwhitneyu(u, v).pvalue)
 
     name = "Wilcoxon" if paired else "Mann-Whitney"
-    shown = f"{'ratio' if scale == 'ratio' else 'difference'} of medians {effect:.3g} (95% interval {lo:.3g} to {hi:.3g})"
+    shown = (
+        f"{'ratio' if scale == 'ratio' else 'difference'} of medians {effect:.3g} (95% interval {lo:.3g} to {hi:.3g})"
+    )
     if direction == "similar":
         p = test(a, b)
-        verdict = "reproduced" if -margin <= lo and hi <= margin else "marginal" if abs(effect) <= margin else "not reproduced"
+        verdict = (
+            "reproduced"
+            if -margin <= lo and hi <= margin
+            else "marginal"
+            if abs(effect) <= margin
+            else "not reproduced"
+        )
         near = min(abs(abs(lo) - margin), abs(abs(hi) - margin), abs(abs(effect) - margin)) <= 0.1 * margin
-        return Judgement(verdict, f"{shown}, against ±{margin:g} ({name} p = {p:.2g})", float(np.median(a)),
-                         **_spread(a), p_value=p, effect=effect, effect_lo=float(lo), effect_hi=float(hi), near=near)
+        return Judgement(
+            verdict,
+            f"{shown}, against ±{margin:g} ({name} p = {p:.2g})",
+            float(np.median(a)),
+            **_spread(a),
+            p_value=p,
+            effect=effect,
+            effect_lo=float(lo),
+            effect_hi=float(hi),
+            near=near,
+        )
     if direction not in ("less", "greater"):
         raise ValueError(f"compare: direction {direction!r} must be 'less', 'greater' or 'similar'")
     lhs, rhs = (a * factor, b) if direction == "less" else (a, b * factor)
@@ -229,9 +305,17 @@ def compare(a: np.ndarray, b: np.ndarray, direction: str, factor: float = 1.0, p
     threshold = (1 / factor if direction == "less" else factor) if scale == "ratio" else 0.0
     near = (_near_p(p) or (factor != 1 and _near_p(p_plain))) if right else bool(lo <= threshold <= hi)
     size = f" by a factor {factor:g}" if factor != 1 else ""
-    return Judgement(verdict, f"{shown}; {'as claimed' if right else 'not as claimed'}{size} ({name} p = {p:.2g})",
-                     float(np.median(a)), **_spread(a), p_value=p, effect=effect, effect_lo=float(lo),
-                     effect_hi=float(hi), near=near)
+    return Judgement(
+        verdict,
+        f"{shown}; {'as claimed' if right else 'not as claimed'}{size} ({name} p = {p:.2g})",
+        float(np.median(a)),
+        **_spread(a),
+        p_value=p,
+        effect=effect,
+        effect_lo=float(lo),
+        effect_hi=float(hi),
+        near=near,
+    )
 
 
 def calibration(percentiles: np.ndarray, seeds: int | None = None) -> dict:
@@ -248,7 +332,13 @@ def calibration(percentiles: np.ndarray, seeds: int | None = None) -> dict:
         beyond = {"beyond_all": int(((q == 0) | (q == 1)).sum()), "expected_beyond_all": n * 2 / (seeds + 1)}
     binomial_p = float(stats.binomtest(outside, n, chance).pvalue)
     against = "chance" if binomial_p >= P_REPRODUCED else "more" if outside > chance * n else "fewer"
-    return beyond | {"n": n, "outside": outside, "expected_outside": chance * n, "binomial_p": binomial_p,
-            "against_chance": against,  # within what chance gives, or significantly more or fewer
-            "ks_p": float(stats.kstest(q, "uniform").pvalue),
-            "low": int((q < SPREAD[0] / 100).sum()), "high": int((q > SPREAD[1] / 100).sum())}
+    return beyond | {
+        "n": n,
+        "outside": outside,
+        "expected_outside": chance * n,
+        "binomial_p": binomial_p,
+        "against_chance": against,  # within what chance gives, or significantly more or fewer
+        "ks_p": float(stats.kstest(q, "uniform").pvalue),
+        "low": int((q < SPREAD[0] / 100).sum()),
+        "high": int((q > SPREAD[1] / 100).sum()),
+    }

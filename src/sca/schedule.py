@@ -86,12 +86,13 @@ class Schedule:
 def resolve_steps(cells: list[str], source: str = "<schedule>") -> list[int]:
     """Resolve STEP cells to integers (see module docstring). Raises ScheduleError naming the row."""
     anchors = [int(c) if re.fullmatch(r"\d+", c.strip()) else None for c in cells]
-    resolved = []
+    resolved: list[int] = []
     for row, cell in enumerate(cells):
         cell = cell.strip()
         where = f"{source}, row {row + 2}, column STEP"  # +2: 1-based and the header line
-        if anchors[row] is not None:
-            resolved.append(anchors[row])
+        anchor = anchors[row]
+        if anchor is not None:
+            resolved.append(anchor)
             continue
         prev = next((anchors[i] for i in range(row - 1, -1, -1) if anchors[i] is not None), None)
         nxt = next((anchors[i] for i in range(row + 1, len(cells)) if anchors[i] is not None), None)
@@ -102,7 +103,9 @@ def resolve_steps(cells: list[str], source: str = "<schedule>") -> list[int]:
         if whole is not None:
             base = prev if sign == "+" else nxt
             if base is None:
-                raise ScheduleError(f"{where}: relative step {cell!r} has no absolute row {'above' if sign == '+' else 'below'} it")
+                raise ScheduleError(
+                    f"{where}: relative step {cell!r} has no absolute row {'above' if sign == '+' else 'below'} it"
+                )
             value = base + int(whole) if sign == "+" else base - int(whole)
         else:
             f = float(frac)
@@ -127,7 +130,9 @@ def _parse_header(name: str, source: str) -> tuple[str, str, str]:
     if space not in SPACES:
         raise ScheduleError(f"{source}: column {name!r}: unknown space {space!r}; known: {', '.join(SPACES)}")
     if interp not in INTERPOLATORS:
-        raise ScheduleError(f"{source}: column {name!r}: unknown interpolator {interp!r}; known: {', '.join(INTERPOLATORS)}")
+        raise ScheduleError(
+            f"{source}: column {name!r}: unknown interpolator {interp!r}; known: {', '.join(INTERPOLATORS)}"
+        )
     return prop, space, interp
 
 
@@ -149,11 +154,14 @@ def parse_schedule(text: str, source: str = "<schedule>") -> Schedule:
     steps = resolve_steps([row[header.index("STEP")] for row in body], source)
     for i in range(1, len(steps)):
         if steps[i] <= steps[i - 1]:
-            raise ScheduleError(f"{source}, row {i + 2}, column STEP: step {body[i][header.index('STEP')]!r} resolves to "
-                                f"{steps[i]}, not after the previous row's {steps[i - 1]}")
+            raise ScheduleError(
+                f"{source}, row {i + 2}, column STEP: step {body[i][header.index('STEP')]!r} resolves to "
+                f"{steps[i]}, not after the previous row's {steps[i - 1]}"
+            )
     order = range(len(body))
 
-    tracks, rows = {}, {steps[i]: {} for i in order}
+    tracks: dict[str, Track] = {}
+    rows: dict[int, dict[str, float]] = {steps[i]: {} for i in order}
     for col, name in enumerate(header):
         if name in RESERVED:
             continue
@@ -172,8 +180,10 @@ def parse_schedule(text: str, source: str = "<schedule>") -> Schedule:
             if not math.isfinite(value):
                 raise ScheduleError(f"{source}, row {i + 2}, column {prop}: {cell!r} is not finite")
             if value < 0:
-                raise ScheduleError(f"{source}, row {i + 2}, column {prop}: {cell!r} is negative "
-                                    "(learning rates and regularizer weights must be >= 0)")
+                raise ScheduleError(
+                    f"{source}, row {i + 2}, column {prop}: {cell!r} is negative "
+                    "(learning rates and regularizer weights must be >= 0)"
+                )
             keys.append((steps[i], value))
             rows[steps[i]][prop] = value
         if keys:
@@ -198,8 +208,10 @@ def schedule_path(name: str | Path) -> Path:
         return path
     path = SCHEDULE_DIR / name
     if not path.is_file():
-        raise FileNotFoundError(f"no package schedule named {name!r} (the package has {', '.join(package_schedules())}); "
-                                f"a schedule file of your own needs an explicit path, e.g. ./{name}")
+        raise FileNotFoundError(
+            f"no package schedule named {name!r} (the package has {', '.join(package_schedules())}); "
+            f"a schedule file of your own needs an explicit path, e.g. ./{name}"
+        )
     return path
 
 
@@ -210,7 +222,7 @@ def is_inline(name: str | Path) -> bool:
 
 def schedule_text(name: str | Path) -> str:
     """A schedule's CSV text: inline, a package schedule by name, or a file by explicit path."""
-    return name if is_inline(name) else schedule_path(name).read_text()
+    return name if isinstance(name, str) and is_inline(name) else schedule_path(name).read_text()
 
 
 def load_schedule(name: str | Path) -> Schedule:

@@ -9,8 +9,9 @@ notebooks' generators) can be fed to the same trainer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import torch
 
@@ -27,8 +28,16 @@ class Draws:
 
 
 class RandomStream(Protocol):
-    def draws(self, seed: int, shapes: Sequence[tuple[int, int]], steps: int, batch: int,
-              n_samples: int, n_labels: int, weights: torch.Tensor | None) -> Draws: ...
+    def draws(
+        self,
+        seed: int,
+        shapes: Sequence[tuple[int, int]],
+        steps: int,
+        batch: int,
+        n_samples: int,
+        n_labels: int,
+        weights: torch.Tensor | None,
+    ) -> Draws: ...
 
 
 class TorchStream:
@@ -65,21 +74,25 @@ class PublishedStream:
 
     def draws(self, seed, shapes, steps, batch, n_samples, n_labels, weights=None) -> Draws:
         if weights is not None or n_samples % batch:
-            raise ValueError("PublishedStream reproduces the redux sweeps' uniform loaders only "
-                             f"(no sampling weights, whole batches per epoch; got {n_samples} samples in batches of {batch})")
+            raise ValueError(
+                "PublishedStream reproduces the redux sweeps' uniform loaders only "
+                f"(no sampling weights, whole batches per epoch; got {n_samples} samples in batches of {batch})"
+            )
         g = torch.Generator().manual_seed(int(seed))
         params = linear_init(shapes, g)
         per_epoch, every = n_samples // batch, steps // 10
         indices = torch.empty(steps, batch, dtype=torch.int64)
         uniforms = torch.empty(steps, n_labels, batch)
         for t in range(0, steps, per_epoch):
-            for v in range(max(1, t - per_epoch + 1), t + 1):  # validations since the last epoch began, this step's first
+            for v in range(
+                max(1, t - per_epoch + 1), t + 1
+            ):  # validations since the last epoch began, this step's first
                 if every and v % every == 0:
                     _seed_draw(g)  # the validation loader's iterator (its value is unused)
             base, sampler = _seed_draw(g), _seed_draw(g)
             order = torch.randint(n_samples, (n_samples,), generator=torch.Generator().manual_seed(sampler))
             n = min(per_epoch, steps - t)
-            indices[t:t + n] = order.view(per_epoch, batch)[:n]
+            indices[t : t + n] = order.view(per_epoch, batch)[:n]
             workers = [torch.Generator().manual_seed(base + w) for w in range(self.WORKERS)]
             for k in range(per_epoch):  # every batch is drawn; the last epoch's extra batches are not used
                 u = torch.rand(n_labels, batch, generator=workers[k % self.WORKERS])
@@ -90,14 +103,26 @@ class PublishedStream:
 
 def linear_init(shapes: Sequence[tuple[int, int]], g: torch.Generator) -> list[torch.Tensor]:
     """nn.Linear's own initialisation, layer by layer from one generator: weight by kaiming_uniform_(a=√5),
-    then bias uniform on ±1/√fan_in."""
+    then bias uniform on ±1/√fan_in, each drawn by `uniform`."""
     params = []
     for out_f, in_f in shapes:
-        w, b = torch.empty(out_f, in_f), torch.empty(out_f)
-        torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=g)
-        torch.nn.init.uniform_(b, -1 / math.sqrt(in_f), 1 / math.sqrt(in_f), generator=g)
-        params += [w, b]
+        gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))  # torch.nn.init.calculate_gain("leaky_relu", √5)
+        bound, bias = math.sqrt(3.0) * (gain / math.sqrt(in_f)), 1 / math.sqrt(in_f)  # in kaiming_uniform_'s order
+        params += [uniform((out_f, in_f), -bound, bound, g), uniform((out_f,), -bias, bias, g)]
     return params
+
+
+def uniform(shape: tuple[int, ...], low: float, high: float, g: torch.Generator) -> torch.Tensor:
+    """float32 `torch.empty(shape).uniform_(low, high, generator=g)` as PyTorch's vectorised (AVX2 and AVX-512)
+    kernels compute it, on any processor: each element takes one 32-bit draw, keeps its low 24 bits k, and is
+    x·(high - low) + low with x = k·2⁻²⁴ and one rounding to float32 (a fused multiply-add; the kernels built
+    for processors without AVX2 round twice and land up to a few units in the last place away, which would move
+    the original's stream). `randint` below 2²⁴ takes the same draws and keeps the same bits; in float64 the
+    product (24 × 24 bits) and the sum (within 48 bits of it) are exact, so the one rounding is the last."""
+    bits = torch.randint(0, 2**24, shape, generator=g, dtype=torch.int64)
+    lo, span = torch.tensor(low, dtype=torch.float32), torch.tensor(high, dtype=torch.float32)
+    span = span - lo  # as the kernel: the bounds in float32, their difference rounded to float32
+    return (bits.double() * 2.0**-24 * span.double() + lo.double()).float()
 
 
 def _seed_draw(g: torch.Generator) -> int:
@@ -105,7 +130,7 @@ def _seed_draw(g: torch.Generator) -> int:
     return int(torch.empty((), dtype=torch.int64).random_(generator=g))
 
 
-STREAMS = {"ours": TorchStream, "published": PublishedStream}
+STREAMS: dict[str, Callable[[], RandomStream]] = {"ours": TorchStream, "published": PublishedStream}
 
 
 def get_stream(name: str) -> RandomStream:

@@ -18,12 +18,16 @@ import pandas as pd
 import torch
 
 from . import experiments
-from .population import GEOMETRY_DEGREES, anchor_direction
 from .experiments import Experiment
+from .population import GEOMETRY_DEGREES, anchor_direction
 from .sweep import RunResult, run
 from .train import schedule_step
 
-CONCEPTS = {"red": (0, 0.0, "cyan"), "green": (1, 1 / 3, "magenta"), "blue": (2, 2 / 3, "yellow")}  # channel, hue, opposite
+CONCEPTS = {
+    "red": (0, 0.0, "cyan"),
+    "green": (1, 1 / 3, "magenta"),
+    "blue": (2, 2 / 3, "yellow"),
+}  # channel, hue, opposite
 FIXED = ("mean", "peak")
 DESIGNS = ("2.4.1", "2.9.1")  # the anchored and the isolated design
 SELECTIVE_VARIANT = {"2.4.1": "suppression", "2.9.1": "ablated"}  # the intervention each design is judged by
@@ -53,7 +57,9 @@ class Cell:
             if label not in known:
                 raise ValueError(f"study cell: {self.experiment} draws labels {list(known)}, not {label!r}")
             if not (factor >= 0 and known[label].scale * factor <= 1):
-                raise ValueError(f"study cell: factor {factor} for {label!r} must be >= 0 and keep its probability <= 1")
+                raise ValueError(
+                    f"study cell: factor {factor} for {label!r} must be >= 0 and keep its probability <= 1"
+                )
 
     @property
     def name(self) -> str:
@@ -68,9 +74,12 @@ class Cell:
 
 STUDIES = {
     "labels": [Cell(e, labels=(("red", f),)) for e in DESIGNS for f in LABEL_FACTORS]
-              + [Cell("2.4.1", labels=(("vibrant", f),)) for f in VIBRANT_FACTORS],
-    "fixed": [Cell(e, fixed=how, constant_lr=lr) for e in DESIGNS
-              for how, lr in ((None, False), ("mean", False), ("peak", False), ("mean", True))],
+    + [Cell("2.4.1", labels=(("vibrant", f),)) for f in VIBRANT_FACTORS],
+    "fixed": [
+        Cell(e, fixed=how, constant_lr=lr)
+        for e in DESIGNS
+        for how, lr in ((None, False), ("mean", False), ("peak", False), ("mean", True))
+    ],
     "concept": [Cell(e, concept=c) for e in DESIGNS for c in ("red", "green")],
 }
 
@@ -90,17 +99,23 @@ def cell_experiment(cell: Cell) -> Experiment:
 
 
 def _fixed(exp: Experiment, cell: Cell) -> Experiment:
-    """Constant weights (and optionally learning rate), with a schedule of their own (the learning rate alone), inline."""
+    """Constant weights (and optionally learning rate), with a schedule of their own (the learning rate alone),
+    inline."""
     schedule, lr, weights = exp.training_schedule()
     rows = [schedule_step(t, schedule.length) for t in range(schedule.length)]
     reduce = np.mean if cell.fixed == "mean" else np.max
     fixed = tuple((name, float(reduce(w[rows]))) for name, w in weights.items())
-    lr_text = f"0,{float(np.mean(lr[rows])):.9g}\n{schedule.length - 1},{float(np.mean(lr[rows])):.9g}\n" if cell.constant_lr else \
-        "".join(f"{step},{values['lr']!r}\n" for step, values in schedule.rows if "lr" in values)
+    lr_text = (
+        f"0,{float(np.mean(lr[rows])):.9g}\n{schedule.length - 1},{float(np.mean(lr[rows])):.9g}\n"
+        if cell.constant_lr
+        else "".join(f"{step},{values['lr']!r}\n" for step, values in schedule.rows if "lr" in values)
+    )
     text = "STEP,lr\n" + lr_text
     if not cell.constant_lr and schedule.rows[-1][0] != schedule.length - 1:
         text += f"{schedule.length - 1},\n"
-    return replace(exp, schedule=text, fixed_weights=fixed, unused_columns=())  # inline: building a config writes nothing
+    return replace(
+        exp, schedule=text, fixed_weights=fixed, unused_columns=()
+    )  # inline: building a config writes nothing
 
 
 def _concept(exp: Experiment, concept: str) -> Experiment:
@@ -108,9 +123,17 @@ def _concept(exp: Experiment, concept: str) -> Experiment:
     channel, hue, _ = CONCEPTS[concept]
     attribute = ("redness", "greenness", "blueness")[channel]
     data = exp.data
-    labels = {(concept if k == "red" else k): (replace(v, attribute=attribute) if k == "red" else v) for k, v in data.labels.items()}
-    val = {(concept if k == "red" else k): (replace(v, attribute=attribute) if k == "red" else v) for k, v in data.val_labels.items()}
-    regs = tuple(replace(r, labels=tuple(concept if lab == "red" else lab for lab in r.labels)) for r in exp.regularizers)
+    labels = {
+        (concept if k == "red" else k): (replace(v, attribute=attribute) if k == "red" else v)
+        for k, v in data.labels.items()
+    }
+    val = {
+        (concept if k == "red" else k): (replace(v, attribute=attribute) if k == "red" else v)
+        for k, v in data.val_labels.items()
+    }
+    regs = tuple(
+        replace(r, labels=tuple(concept if lab == "red" else lab for lab in r.labels)) for r in exp.regularizers
+    )
     variants = tuple(replace(v, hue=hue) for v in exp.variants)
     return replace(exp, data=replace(data, labels=labels, val_labels=val), regularizers=regs, variants=variants)
 
@@ -139,13 +162,21 @@ def cell_table(cell: Cell, r: RunResult) -> pd.DataFrame:
     anchor = anchor_direction(r.experiment)  # every design a study derives from anchors its concept
     cos = (z @ torch.tensor(anchor, dtype=z.dtype)) / z.norm(dim=-1)
     angle = torch.rad2deg(torch.arccos(cos.clamp(-1, 1))).numpy()
-    return pd.DataFrame({
-        "cell": cell.name, "experiment": cell.experiment, "concept": cell.concept,
-        "labels": r.runs[f"labels_{cell.concept}"].to_numpy() if f"labels_{cell.concept}" in r.runs else 0,
-        "score": r.runs["score"].to_numpy(), "concept_delta": pop[f"dmse:{concept_name}"].to_numpy(),
-        "opposite_delta": pop[f"dmse:{opposite}"].to_numpy(), "angle": angle,
-        "geometry_right": angle < GEOMETRY_DEGREES, "collapsed": np.isin(r.runs["seed"], r.train.collapsed),
-    }, index=pd.Index(r.runs["seed"].to_numpy(), name="seed"))
+    return pd.DataFrame(
+        {
+            "cell": cell.name,
+            "experiment": cell.experiment,
+            "concept": cell.concept,
+            "labels": r.runs[f"labels_{cell.concept}"].to_numpy() if f"labels_{cell.concept}" in r.runs else 0,
+            "score": r.runs["score"].to_numpy(),
+            "concept_delta": pop[f"dmse:{concept_name}"].to_numpy(),
+            "opposite_delta": pop[f"dmse:{opposite}"].to_numpy(),
+            "angle": angle,
+            "geometry_right": angle < GEOMETRY_DEGREES,
+            "collapsed": np.isin(r.runs["seed"], r.train.collapsed),
+        },
+        index=pd.Index(r.runs["seed"].to_numpy(), name="seed"),
+    )
 
 
 def study_table(study: str, seeds=range(60)) -> pd.DataFrame:

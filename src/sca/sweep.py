@@ -4,16 +4,16 @@ model from the Pareto front, and evaluate each variant of the selected model."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import colors, forward, reference
 from .cache import cache_dir, cached, package_digest, run_key
-from .evaluate import correlation, pareto_front, per_color_mse, pearson_r, predictor, reconstruct, select
+from .evaluate import correlation, pareto_front, pearson_r, per_color_mse, predictor, reconstruct, select
 from .experiments import Experiment, Variant
 from .model import ColorAutoencoder
 from .population import seed_table
@@ -79,15 +79,23 @@ def evaluate_variant(experiment: Experiment, model: ColorAutoencoder, variant: V
     return VariantResult(
         variant=variant,
         named=pd.Series(per_color_mse(m, np.array(named["rgb"].tolist()), intervention)[0], index=named["name"]),
-        r2=corr["r2"], r=corr["r"], p=corr["p"],
-        max_mse=float(loss_mse.max()), median_mse=float(np.median(loss_mse)),
-        latents=latents[0], latent_recon=recon[0], latent_mse=latent_mse,
+        r2=corr["r2"],
+        r=corr["r"],
+        p=corr["p"],
+        max_mse=float(loss_mse.max()),
+        median_mse=float(np.median(loss_mse)),
+        latents=latents[0],
+        latent_recon=recon[0],
+        latent_mse=latent_mse,
         slice_recon=reconstruct(m, colors.slice_grid().rgb, intervention)[0][0].reshape(colors.slice_grid().rgb.shape),
-        loss_mse=loss_mse.reshape(loss.shape), loss_grid=experiment.loss_grid,
+        loss_mse=loss_mse.reshape(loss.shape),
+        loss_grid=experiment.loss_grid,
     )
 
 
-def evaluate_variants(experiment: Experiment, model: ColorAutoencoder, progress: bool = False) -> dict[str, VariantResult]:
+def evaluate_variants(
+    experiment: Experiment, model: ColorAutoencoder, progress: bool = False
+) -> dict[str, VariantResult]:
     """Evaluate one model (S = 1) under the baseline and every variant of the experiment."""
     variants = experiment.all_variants
     if progress:
@@ -144,8 +152,15 @@ class RunResult:
         }
 
 
-def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
-        progress: bool = False, cache: bool = True, show: int | None = None, variants: bool = True) -> RunResult:
+def run(
+    experiment: Experiment,
+    seeds: Sequence[int] | None = None,
+    stream: RandomStream | None = None,
+    progress: bool = False,
+    cache: bool = True,
+    show: int | None = None,
+    variants: bool = True,
+) -> RunResult:
     """Train (or, with `cache`, load the cached training), then score, select and evaluate. Without `variants`, the
     selected model's variants are not evaluated on the grids (RunResult.variants is empty; every seed's table is
     still made): for callers that read only the seeds, as the studies do. With `show`,
@@ -167,29 +182,47 @@ def run(experiment: Experiment, seeds: Sequence[int] | None = None, stream: Rand
     return cached(eval_path, eval_key, evaluated) if cache else evaluated()
 
 
-def is_cached(experiment: Experiment, seeds: Sequence[int] | None = None, stream: RandomStream | None = None,
-              show: int | None = None, variants: bool = True) -> bool:
+def is_cached(
+    experiment: Experiment,
+    seeds: Sequence[int] | None = None,
+    stream: RandomStream | None = None,
+    show: int | None = None,
+    variants: bool = True,
+) -> bool:
     """Whether the cache holds the finished run `run` would give for these arguments (not read: a corrupt entry
     still counts; `run` then warns and recomputes it)."""
     seeds = check_seeds(experiment.seeds if seeds is None else seeds)
     return _entries(experiment, seeds, stream or TorchStream(), show, variants)[1][0].exists()
 
 
-def _entries(experiment: Experiment, seeds: list[int], stream: RandomStream, show: int | None,
-             variants: bool) -> tuple[tuple[Path, str], tuple[Path, str]]:
+def _entries(
+    experiment: Experiment, seeds: list[int], stream: RandomStream, show: int | None, variants: bool
+) -> tuple[tuple[Path, str], tuple[Path, str]]:
     """(path, key) of a run's two cache entries. Training is keyed by what determines it (so experiments that
     train the same model, such as 2.4, 2.6 and 2.7, share one entry); its evaluation also by the whole config
     and the package's evaluation sources (so editing evaluation re-evaluates, and editing claims, figures or the
     book neither)."""
     key = run_key(experiment, seeds, stream)
-    eval_key = hashlib.sha256("\0".join([key, repr(experiment), repr(show), *(() if variants else ("seeds only",)),
-                                        package_digest(evaluation_only=True)]).encode()).hexdigest()
-    return ((cache_dir() / f"train-{key[:24]}.pt", key),
-            (cache_dir() / f"eval-{experiment.name}-{eval_key[:24]}.pt", eval_key))
+    eval_key = hashlib.sha256(
+        "\0".join(
+            [
+                key,
+                repr(experiment),
+                repr(show),
+                *(() if variants else ("seeds only",)),
+                package_digest(evaluation_only=True),
+            ]
+        ).encode()
+    ).hexdigest()
+    return (
+        (cache_dir() / f"train-{key[:24]}.pt", key),
+        (cache_dir() / f"eval-{experiment.name}-{eval_key[:24]}.pt", eval_key),
+    )
 
 
-def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = False, show: int | None = None,
-                 variants: bool = True) -> RunResult:
+def evaluate_run(
+    experiment: Experiment, result: TrainResult, progress: bool = False, show: int | None = None, variants: bool = True
+) -> RunResult:
     """Score every seed, select from the Pareto front (or take seed `show`), evaluate that model and every seed
     (each seed's max and median error over the loss grid only with `show`: the old notebooks printed those).
 
@@ -200,13 +233,21 @@ def evaluate_run(experiment: Experiment, result: TrainResult, progress: bool = F
         return _evaluate_run(experiment, result, progress, show, variants)
 
 
-def _evaluate_run(experiment: Experiment, result: TrainResult, progress: bool, show: int | None, variants: bool) -> RunResult:
+def _evaluate_run(
+    experiment: Experiment, result: TrainResult, progress: bool, show: int | None, variants: bool
+) -> RunResult:
     runs = runs_table(experiment, result, scores(experiment, result.model))
     runs["pareto"] = pareto_front(runs, experiment.minimize, ["score"])
     best = int(select(runs, experiment.minimize)) if show is None else show
     selected = result.model.seeds(result.seeds.index(best))
-    return RunResult(experiment, result, runs, best, evaluate_variants(experiment, selected, progress) if variants else {},
-                     seed_table(experiment, result.model, result.seeds, loss_grid=show is not None))
+    return RunResult(
+        experiment,
+        result,
+        runs,
+        best,
+        evaluate_variants(experiment, selected, progress) if variants else {},
+        seed_table(experiment, result.model, result.seeds, loss_grid=show is not None),
+    )
 
 
 STATS = ("min", "max", "mean", "std")

@@ -46,11 +46,13 @@ def styled_table(variants: dict[str, VariantResult], caption: str | None = None)
     values = [c for c in df.columns if c not in ("colour", "swatch", *deltas)]
     top = max(0.3, float(df[deltas].to_numpy().max())) if deltas else 0.3
     fills = [f"background-color: #{hex_code(rgb)}" for rgb in frame["rgb"]]
-    styler = (df.style.hide(axis="index")
-              .apply(lambda _: fills, subset=["swatch"])
-              .format("{:.3f}", subset=values)
-              .format("{:+.3f}", subset=deltas)
-              .background_gradient(cmap="Reds", subset=deltas, vmin=0, vmax=top))
+    styler = (
+        df.style.hide(axis="index")
+        .apply(lambda _: fills, subset=["swatch"])
+        .format("{:.3f}", subset=values)
+        .format("{:+.3f}", subset=deltas)
+        .background_gradient(cmap="Reds", subset=deltas, vmin=0, vmax=top)
+    )
     return styler.set_caption(caption) if caption else styler
 
 
@@ -67,7 +69,9 @@ def latex_table(variants: dict[str, VariantResult], path: str | Path, caption: s
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / PREAMBLE_NAME).write_text(PREAMBLE)
-    path.write_text(latex(styled_table(variants), environment="table", caption=caption, label=label, position_float="centering"))
+    path.write_text(
+        latex(styled_table(variants), environment="table", caption=caption, label=label, position_float="centering")
+    )
     return path
 
 
@@ -77,8 +81,11 @@ def frame_latex(df: pd.DataFrame, path: str | Path, caption: str, label: str, fo
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / PREAMBLE_NAME).write_text(PREAMBLE)
-    path.write_text(latex_styler(df, formats).hide(axis="index")
-                    .to_latex(hrules=True, environment="longtable", caption=caption, label=label))
+    path.write_text(
+        latex_styler(df, formats)
+        .hide(axis="index")
+        .to_latex(hrules=True, environment="longtable", caption=caption, label=label)
+    )
     return path
 
 
@@ -89,11 +96,13 @@ WRAPPED = r">{\raggedright\arraybackslash}X"
 def column_format(df: pd.DataFrame, wide: tuple[str, ...] = (), index: bool = False) -> str:
     """LaTeX column types for df: numbers right-aligned, short text left-aligned, prose (the `wide` columns and any text
     column with a cell longer than PROSE characters) wrapped to share the line's width."""
+
     def kind(col) -> str:
         values = df[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             return "r"
         return WRAPPED if col in wide or values.astype(str).str.len().max() > PROSE else "l"
+
     return "l" * (df.index.nlevels if index else 0) + "".join(kind(c) for c in df.columns)
 
 
@@ -102,7 +111,9 @@ def tabular(styler: Styler, spec: str, **kwargs) -> str:
     tex = styler.to_latex(hrules=True, column_format=spec, **kwargs)
     if "X" not in spec:
         return tex
-    return tex.replace(r"\begin{tabular}", r"\begin{tabularx}{\linewidth}", 1).replace(r"\end{tabular}", r"\end{tabularx}", 1)
+    return tex.replace(r"\begin{tabular}", r"\begin{tabularx}{\linewidth}", 1).replace(
+        r"\end{tabular}", r"\end{tabularx}", 1
+    )
 
 
 HEADER_LINE = 10  # characters per line of a LaTeX column header; longer headers wrap, so they do not widen the column
@@ -121,8 +132,16 @@ def latex_styler(df: pd.DataFrame, formats: dict[str, str]) -> Styler:
 
 def standalone(table: Path) -> str:
     """A minimal document around a table written by `latex_table`."""
-    return "\n".join([r"\documentclass{article}", rf"\input{{{PREAMBLE_NAME}}}", r"\begin{document}",
-                      rf"\input{{{table.name}}}", r"\end{document}", ""])
+    return "\n".join(
+        [
+            r"\documentclass{article}",
+            rf"\input{{{PREAMBLE_NAME}}}",
+            r"\begin{document}",
+            rf"\input{{{table.name}}}",
+            r"\end{document}",
+            "",
+        ]
+    )
 
 
 def compile_table(table: Path, engine: str = "xelatex") -> Path:
@@ -131,8 +150,13 @@ def compile_table(table: Path, engine: str = "xelatex") -> Path:
         raise FileNotFoundError(f"{engine} is not installed (the Makefile's `tex` target installs it)")
     doc = table.with_name(f"{table.stem}-standalone.tex")
     doc.write_text(standalone(table))
-    done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", doc.name],
-                          cwd=table.parent, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [engine, "-interaction=nonstopmode", "-halt-on-error", doc.name],
+        cwd=table.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{engine} failed on {doc}:\n{done.stdout[-2000:]}")
     pdf = table.with_suffix(".pdf")

@@ -9,12 +9,13 @@ trained alone.
 
 from __future__ import annotations
 
-from collections import Counter
 import warnings
+from collections import Counter
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -38,8 +39,10 @@ class TrainResult:
     seeds: list[int]
     terms: dict[str, np.ndarray]  # per step, per seed [steps, S]: "recon", "loss" and each regularizer (unweighted)
     weights: dict[str, np.ndarray]  # schedule weight per step [steps] of each training regularizer, and "lr"
-    label_steps: dict[str, np.ndarray]  # per step and seed [steps, S]: labels counted while a term using them was active
-    val: dict[str, np.ndarray]  # last validation per seed [S] (before the final step, as the original): "val_recon", "val_<name>"
+    # per step and seed [steps, S]: labels counted while a term using them was active
+    label_steps: dict[str, np.ndarray]
+    # last validation per seed [S] (before the final step, as the original): "val_recon", "val_<name>"
+    val: dict[str, np.ndarray]
     val_history: dict[str, np.ndarray]  # [n_checks, S], at steps `val_steps`
     val_steps: list[int]  # validation ran before each of these steps (after `steps` trained ones)
     collapsed: list[int] = field(default_factory=list)  # seeds whose val_recon is at least half a constant output's
@@ -61,7 +64,9 @@ def schedule_step(step: int, length: int) -> int:
 
 
 @torch.no_grad()
-def validate(model: ColorAutoencoder, data: ColorData, regularizers: Sequence[Regularizer], batch_size: int) -> dict[str, torch.Tensor]:
+def validate(
+    model: ColorAutoencoder, data: ColorData, regularizers: Sequence[Regularizer], batch_size: int
+) -> dict[str, torch.Tensor]:
     """val_recon and each validated term per seed [S], as batch means averaged with batch-size weights.
 
     A validated term whose labels the validation data does not carry is not reported (2.4.1 validates
@@ -70,18 +75,20 @@ def validate(model: ColorAutoencoder, data: ColorData, regularizers: Sequence[Re
     was_training = model.training
     model.eval()
     regularizers = [r for r in regularizers if r.validate and all(lab in data.label_names for lab in r.labels)]
-    sums = {"val_recon": 0.0, **{f"val_{r.name}": 0.0 for r in regularizers}}
+    sums: dict[str, torch.Tensor | float] = {"val_recon": 0.0, **{f"val_{r.name}": 0.0 for r in regularizers}}
     for start in range(0, len(data), batch_size):
-        x = data.rgb[start:start + batch_size]
+        x = data.rgb[start : start + batch_size]
         out = model(x)
         n = x.shape[0]
         sums["val_recon"] = sums["val_recon"] + n * (out.recon - x).pow(2).mean(dim=(1, 2))
-        labels = {name: data.probs[i, start:start + n].expand(model.n_seeds, n) for i, name in enumerate(data.label_names)}
+        labels = {
+            name: data.probs[i, start : start + n].expand(model.n_seeds, n) for i, name in enumerate(data.label_names)
+        }
         for r in regularizers:
             z, unit = _latent(out, r, model.config.normalize)
             sums[f"val_{r.name}"] = sums[f"val_{r.name}"] + n * r.term(z, labels, unit)
     model.train(was_training)
-    return {k: v / len(data) for k, v in sums.items()}
+    return {k: torch.as_tensor(v / len(data)) for k, v in sums.items()}
 
 
 def validation_steps(steps: int, every: int) -> list[int]:
@@ -105,7 +112,7 @@ def check_seeds(seeds: Sequence[int]) -> list[int]:
     return [int(s) for s in seeds]
 
 
-def memory_needed(experiment: "Experiment", n_seeds: int, steps: int) -> int:
+def memory_needed(experiment: Experiment, n_seeds: int, steps: int) -> int:
     """Bytes that training `n_seeds` at once holds, about: every seed's pre-drawn batches (indices,
     colours, label uniforms and labels, each held twice while stacking) plus per-step records."""
     batch, n_labels = experiment.data.batch_size, len(experiment.data.labels)
@@ -124,14 +131,19 @@ def available_memory() -> int | None:
     return None
 
 
-def check_memory(experiment: "Experiment", n_seeds: int, steps: int) -> None:
+def check_memory(experiment: Experiment, n_seeds: int, steps: int) -> None:
     need, have = memory_needed(experiment, n_seeds, steps), available_memory()
     if have is not None and need > have:
         one = memory_needed(experiment, 1, steps)
-        cure = ("run fewer seeds at a time" if one <= have else
-                f"even one seed needs {one / 2**30:.1f} GiB: its schedule ({steps:,} steps) is too long")
-        raise MemoryError(f"{experiment.name}: training {n_seeds} seeds of {steps:,} steps at once needs about "
-                          f"{need / 2**30:.1f} GiB, but only {have / 2**30:.1f} GiB is available; {cure}")
+        cure = (
+            "run fewer seeds at a time"
+            if one <= have
+            else f"even one seed needs {one / 2**30:.1f} GiB: its schedule ({steps:,} steps) is too long"
+        )
+        raise MemoryError(
+            f"{experiment.name}: training {n_seeds} seeds of {steps:,} steps at once needs about "
+            f"{need / 2**30:.1f} GiB, but only {have / 2**30:.1f} GiB is available; {cure}"
+        )
 
 
 @contextmanager
@@ -166,8 +178,15 @@ def torch_threads(n: int):
 ENGINES = ("fused", "eager")
 
 
-def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream | None = None,
-          progress: bool = False, workers: int | None = None, threads: int = 1, engine: str = "fused") -> TrainResult:
+def train(
+    experiment: Experiment,
+    seeds: Sequence[int],
+    stream: RandomStream | None = None,
+    progress: bool = False,
+    workers: int | None = None,
+    threads: int = 1,
+    engine: str = "fused",
+) -> TrainResult:
     """Train one model per seed, all at once, split over `workers` processes (default `default_workers`)
     of `threads` torch threads each, with `engine`. Returns the batched model and per-step records. A
     seed's result is the same bits whatever other seeds, workers or threads it trains with."""
@@ -179,9 +198,13 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
     _, _, weights = experiment.training_schedule()  # every input is checked before any training
     heavy = {name: float(w.max()) for name, w in weights.items() if w.max() > LARGE_WEIGHT}
     if heavy:
-        warnings.warn(f"{experiment.name}: regularizer weight(s) {heavy} exceed {LARGE_WEIGHT:g}, so the regularizers "
-                      "outweigh reconstruction and the model may not learn to reconstruct (the published schedules stay "
-                      "below 1)", LargeWeightWarning, stacklevel=2)
+        warnings.warn(
+            f"{experiment.name}: regularizer weight(s) {heavy} exceed {LARGE_WEIGHT:g}, so the regularizers "
+            "outweigh reconstruction and the model may not learn to reconstruct (the published schedules stay "
+            "below 1)",
+            LargeWeightWarning,
+            stacklevel=2,
+        )
     if engine == "fused":
         fused.spec(experiment.model, experiment.regularizers, training_data(experiment.data).label_names)
         fused.library()  # built (or its build fails) before any worker starts
@@ -193,8 +216,13 @@ def train(experiment: "Experiment", seeds: Sequence[int], stream: RandomStream |
         args = [(experiment, [seeds[i] for i in chunk], stream, engine) for chunk in chunks]
         what = [f"{experiment.name}, {len(a[1])} seeds from {a[1][0]} to {a[1][-1]}" for a in args]
         result = merge(map_in_workers(_train, args, threads, what))
-    result.collapsed = _collapsed(experiment.name, result.seeds, result.val["val_recon"], validation_data(experiment.data),
-                                  result.terms["loss"].shape[0])
+    result.collapsed = _collapsed(
+        experiment.name,
+        result.seeds,
+        result.val["val_recon"],
+        validation_data(experiment.data),
+        result.terms["loss"].shape[0],
+    )
     return result
 
 
@@ -204,31 +232,47 @@ def merge(parts: Sequence[TrainResult]) -> TrainResult:
     params = [torch.cat([p.detach() for p in ps]) for ps in zip(*(r.model.parameters() for r in parts))]
     n = len(first.model.weights)
     model = ColorAutoencoder(first.model.config, [t for pair in zip(params[:n], params[n:]) for t in pair]).eval()
-    cat = lambda key, axis: {k: np.concatenate([getattr(r, key)[k] for r in parts], axis=axis) for k in getattr(first, key)}
+    cat = lambda key, axis: {
+        k: np.concatenate([getattr(r, key)[k] for r in parts], axis=axis) for k in getattr(first, key)
+    }
     return TrainResult(
-        model=model, seeds=[s for r in parts for s in r.seeds], terms=cat("terms", 1), weights=first.weights,
-        label_steps=cat("label_steps", 1), val=cat("val", 0), val_history=cat("val_history", 1), val_steps=first.val_steps,
+        model=model,
+        seeds=[s for r in parts for s in r.seeds],
+        terms=cat("terms", 1),
+        weights=first.weights,
+        label_steps=cat("label_steps", 1),
+        val=cat("val", 0),
+        val_history=cat("val_history", 1),
+        val_steps=first.val_steps,
     )
 
 
 CHUNK = 128  # seeds a process trains at a time: their pre-drawn batches stay small (a seed does not notice)
 
 
-def _train(experiment: "Experiment", seeds: list[int], stream: RandomStream, engine: str, progress: bool = False) -> TrainResult:
+def _train(
+    experiment: Experiment, seeds: list[int], stream: RandomStream, engine: str, progress: bool = False
+) -> TrainResult:
     keep_freed_memory()
     with flush_denormals():
-        parts = [_train_loop(experiment, seeds[i:i + CHUNK], stream, engine, progress) for i in range(0, len(seeds), CHUNK)]
+        parts = [
+            _train_loop(experiment, seeds[i : i + CHUNK], stream, engine, progress) for i in range(0, len(seeds), CHUNK)
+        ]
     return parts[0] if len(parts) == 1 else merge(parts)
 
 
-def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream, engine: str, progress: bool) -> TrainResult:
+def _train_loop(
+    experiment: Experiment, seeds: list[int], stream: RandomStream, engine: str, progress: bool
+) -> TrainResult:
     schedule, lr_keys, weight_keys = experiment.training_schedule()
     data, val_data = training_data(experiment.data), validation_data(experiment.data)
     regs = list(experiment.regularizers)
     steps, batch = schedule.length, experiment.data.batch_size
     checks = set(validation_steps(steps, experiment.validation_every(steps)))
-    draws = [stream.draws(s, experiment.model.layer_shapes(), steps, batch, len(data), len(data.label_names), data.weights)
-             for s in seeds]
+    draws = [
+        stream.draws(s, experiment.model.layer_shapes(), steps, batch, len(data), len(data.label_names), data.weights)
+        for s in seeds
+    ]
     params = [torch.stack([d.params[i] for d in draws]) for i in range(len(draws[0].params))]
 
     rows = [schedule_step(t, steps) for t in range(steps)]
@@ -242,7 +286,8 @@ def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream
     names = data.label_names
     records = torch.zeros(steps, len(seeds), 2 + len(regs))  # loss, recon, each term (0 while its weight is 0)
     counts = torch.zeros(steps, len(seeds), len(names))  # labels per step
-    val_history, val_steps = {}, []
+    val_history: dict[str, list] = {}
+    val_steps: list[int] = []
 
     if engine == "fused":  # gathers each batch itself
         flat = fused.Flat(params)
@@ -261,7 +306,9 @@ def _train_loop(experiment: "Experiment", seeds: list[int], stream: RandomStream
         counts[:] = labels.sum(-1).permute(1, 2, 0)
         model = ColorAutoencoder(experiment.model, params).train()
         opt = SeedAdam(model.parameters())
-        segment = lambda a, b: _eager_steps(model, opt, regs, inputs[a:b], labels[:, a:b], names, weights_f32[a:b], lr[a:b])
+        segment = lambda a, b: _eager_steps(
+            model, opt, regs, inputs[a:b], labels[:, a:b], names, weights_f32[a:b], lr[a:b]
+        )
 
     # Train in segments between validations (validation runs before step t, for t in `checks`).
     bounds = sorted(checks) + [steps]
@@ -336,10 +383,17 @@ def _collapsed(name: str, seeds: list[int], val_recon: np.ndarray, val_data: Col
     bad = [s for s, v in zip(seeds, val_recon) if not v < COLLAPSE_FRACTION * constant]
     if bad:
         worst = max(float(v) for v in val_recon)
-        cause = (f"the schedule has only {steps} step(s): lengthen it" if steps < SHORT_RUN else
-                 "check the learning rate and weights")
-        warnings.warn(f"{name}: seed(s) {bad} collapsed: val_recon up to {worst:.3g}, against {constant:.3g} for a "
-                      f"constant output after {steps} steps ({cause})", CollapseWarning, stacklevel=3)
+        cause = (
+            f"the schedule has only {steps} step(s): lengthen it"
+            if steps < SHORT_RUN
+            else "check the learning rate and weights"
+        )
+        warnings.warn(
+            f"{name}: seed(s) {bad} collapsed: val_recon up to {worst:.3g}, against {constant:.3g} for a "
+            f"constant output after {steps} steps ({cause})",
+            CollapseWarning,
+            stacklevel=3,
+        )
     return bad
 
 
@@ -350,8 +404,16 @@ def _latent(out, reg: Regularizer, normalized: bool) -> tuple[torch.Tensor, bool
     return out.z, normalized
 
 
-def _eager_steps(model: ColorAutoencoder, opt: SeedAdam, regs: Sequence[Regularizer], inputs: torch.Tensor,
-                 labels: torch.Tensor, names: Sequence[str], weights: np.ndarray, lr: np.ndarray) -> torch.Tensor:
+def _eager_steps(
+    model: ColorAutoencoder,
+    opt: SeedAdam,
+    regs: Sequence[Regularizer],
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    names: Sequence[str],
+    weights: np.ndarray,
+    lr: np.ndarray,
+) -> torch.Tensor:
     """Train n steps with eager PyTorch: inputs [n, S, B, 3], labels [L, n, S, B], weights float32 [n, R]
     and lr [n]. Returns the records [n, S, 2 + R], as fused.train_steps."""
     records = torch.zeros(len(inputs), model.n_seeds, 2 + len(regs))
@@ -364,8 +426,13 @@ def _eager_steps(model: ColorAutoencoder, opt: SeedAdam, regs: Sequence[Regulari
     return records
 
 
-def step_loss(model: ColorAutoencoder, x: torch.Tensor, regs: Sequence[Regularizer], labels: dict[str, torch.Tensor],
-              weights: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
+def step_loss(
+    model: ColorAutoencoder,
+    x: torch.Tensor,
+    regs: Sequence[Regularizer],
+    labels: dict[str, torch.Tensor],
+    weights: Sequence[float],
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One eager step's loss per seed [S], recon + Σ weight·term (a term whose weight is 0 is not computed),
     and its records [S, 2 + R]: loss, recon and each term (0 where not computed)."""
     out = model(x)
@@ -390,10 +457,13 @@ def _check_finite(name: str, seeds: list[int], records: torch.Tensor, regs: Sequ
         return
     t = int(bad.float().argmax())
     which = [s for s, ok in zip(seeds, torch.isfinite(records[t, :, 0]).tolist()) if not ok]
-    terms = [k for i, k in enumerate(["recon", *[r.name for r in regs]])
-             if not torch.isfinite(records[t, :, 1 + i]).all()]
-    raise TrainingFailed(f"{name}: the loss of seed(s) {which[:10]} became non-finite at step {t} "
-                         f"(terms: {', '.join(terms) or 'loss'}); lower the learning rate or the weights")
+    terms = [
+        k for i, k in enumerate(["recon", *[r.name for r in regs]]) if not torch.isfinite(records[t, :, 1 + i]).all()
+    ]
+    raise TrainingFailed(
+        f"{name}: the loss of seed(s) {which[:10]} became non-finite at step {t} "
+        f"(terms: {', '.join(terms) or 'loss'}); lower the learning rate or the weights"
+    )
 
 
 def _record(history: dict[str, list], values: dict[str, torch.Tensor]) -> None:

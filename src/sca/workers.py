@@ -8,19 +8,19 @@ bits whichever process or thread computes it (see `optim` and the tests of `trai
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
-
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3  # mallopt(3) parameters
@@ -42,8 +42,14 @@ def keep_freed_memory() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
-    return all(mallopt(param, value) == 1 for param, value in
-               ((M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 256 << 20)))
+    return all(
+        mallopt(param, value) == 1
+        for param, value in (
+            (M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX),
+            (M_TRIM_THRESHOLD, 1 << 30),
+            (M_TOP_PAD, 256 << 20),
+        )
+    )
 
 
 def default_workers(n_seeds: int) -> int:
@@ -90,21 +96,24 @@ def _start_worker(parent: int, threads: int) -> None:
     from .cache import HELD_LOCKS
 
     for fd in list(HELD_LOCKS):
-        try:
+        with contextlib.suppress(OSError):
             os.close(fd)
-        except OSError:
-            pass
     HELD_LOCKS.clear()
     torch.set_num_threads(threads)
 
 
-def map_in_workers(fn: Callable, args: Sequence[Sequence], threads: int = 1, what: Sequence[str] = (),
-                   processes: int | None = None) -> list:
+def map_in_workers(
+    fn: Callable, args: Sequence[Sequence], threads: int = 1, what: Sequence[str] = (), processes: int | None = None
+) -> list:
     """[fn(*a) for a in args], each call in a forked worker process with `threads` torch threads: its own process,
     or with `processes` the next free one of that many, in the order given. A worker that dies raises WorkerDied
     naming what it held (`what[i]` describes call i)."""
-    with ProcessPoolExecutor(processes or len(args), mp_context=multiprocessing.get_context("fork"),
-                             initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
+    with ProcessPoolExecutor(
+        processes or len(args),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(), threads),
+    ) as pool:
         futures = [pool.submit(fn, *a) for a in args]
         out, lost = [], []
         for i, future in enumerate(futures):
@@ -113,6 +122,8 @@ def map_in_workers(fn: Callable, args: Sequence[Sequence], threads: int = 1, wha
             except BrokenProcessPool:
                 lost.append(what[i] if i < len(what) else f"task {i + 1} of {len(args)}")
         if lost:
-            raise WorkerDied(f"a worker process died (killed, or out of memory); unfinished: {'; '.join(lost)}. Nothing of "
-                             "this run was cached: run it again, or with SCA_WORKERS=1 to use one process")
+            raise WorkerDied(
+                f"a worker process died (killed, or out of memory); unfinished: {'; '.join(lost)}. Nothing of "
+                "this run was cached: run it again, or with SCA_WORKERS=1 to use one process"
+            )
         return out
