@@ -46,10 +46,10 @@ lint: install
 	$(VENV)/bin/ruff format --check src tests tools bench
 	$(VENV)/bin/mypy
 
-# The book, HTML and PDF, in _book/: with Quarto where it is installed (the venv's Python first on PATH, for
-# its kernels and the pre-render step), otherwise tools/render.py.
+# The book, HTML and PDF, in _book/, rendered by Quarto: on PATH, else the quarto-cli Python package, else
+# ../shared/quarto (tools/quarto.sh says which); a warning fails the build (tools/book.sh).
 report: install tex
-	@if command -v quarto >/dev/null; then PATH="$(CURDIR)/$(VENV)/bin:$$PATH" quarto render; else $(PY) tools/render.py; fi
+	bash tools/book.sh
 
 run: install
 	$(PY) -m sca run 2.4.1 --seeds 0-59 --out runs/2.4.1

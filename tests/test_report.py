@@ -72,3 +72,30 @@ def test_the_calibration_judgement_flips_with_the_draws():
 
     assert rules.calibration(np.linspace(2, 98, 40), 20)["against_chance"] == "chance"
     assert rules.calibration(np.r_[np.zeros(20), np.linspace(10, 90, 20)], 20)["against_chance"] == "more"
+
+
+def _blocks(markdown: str) -> list[str]:
+    """The kinds of pandoc's top-level blocks for a Markdown text (pandoc's own reader, as Quarto's)."""
+    import json
+    import subprocess
+
+    import pypandoc
+
+    done = subprocess.run(
+        [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "json"],
+        input=markdown,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [block["t"] for block in json.loads(done.stdout)["blocks"]]
+
+
+FIGURE = "![A caption.](x.png){#fig-x}\n\n"
+
+
+def test_a_paragraph_that_opens_with_a_verdict_stays_a_paragraph_after_a_figure():
+    for verdict in ("reproduced", "marginal", "not reproduced"):
+        assert _blocks(FIGURE + f"{report.lead(verdict)} *A claim* holds.\n") == ["Figure", "Para"], verdict
+    # the check can fail: a bare marginal mark makes the figure a definition list's term
+    assert "DefinitionList" in _blocks(FIGURE + "~ *A claim* holds.\n")

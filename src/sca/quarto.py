@@ -112,9 +112,10 @@ def join(*blocks: Block) -> Block:
 
 
 def relative(path: Path) -> str:
-    """A file's path as a document links it: relative to the working directory, which is the document's own for Quarto
-    and for tools/render.py."""
-    return Path(os.path.relpath(path)).as_posix()
+    """A file's path as a document links it: relative to the document's folder, which Quarto names in
+    QUARTO_DOCUMENT_PATH (the book's pages run from the project root, `execute-dir: project`); elsewhere (and in
+    tools/render.py, which resolves links from the project root) relative to the working directory."""
+    return Path(os.path.relpath(path, os.environ.get("QUARTO_DOCUMENT_PATH") or os.curdir)).as_posix()
 
 
 LABEL = re.compile(r"(fig|tbl)-[A-Za-z0-9_-]*[A-Za-z0-9]")

@@ -201,13 +201,19 @@ def comparison_figure(r: RunResult) -> Figure:
     return figures.comparisons(panels)
 
 
+def lead(verdict: str) -> str:
+    """A verdict's mark where it may open a paragraph, in bold: a bare `~ ` (marginal) there would make pandoc
+    read the paragraph as a definition of the one before it (and lose a figure's caption)."""
+    return f"**{rules.VERDICTS[verdict]}**"
+
+
 def comparisons(r: RunResult) -> Markdown:
     """This experiment's comparisons with the experiments before it (the registry's comparison claims), one
     paragraph each: the claim, the measure, our effect with its interval and test, and the verdict."""
     cs = comparison_claims(r)
     card = claims.judged(cs)
     paragraphs = [
-        f"{row.mark} *{row.statement}* ({row.sources}; measured as {c.measure}): {row.reason}, so the claim "
+        f"{lead(row.verdict)} *{row.statement}* ({row.sources}; measured as {c.measure}): {row.reason}, so the claim "
         f"**{'is' if row.verdict == 'reproduced' else 'is only marginally' if row.verdict == 'marginal' else 'is not'} "
         f"reproduced**."
         for c, row in zip(cs, card.itertuples())
@@ -325,7 +331,7 @@ def redux_sentence(r: RunResult) -> Markdown:
         "not reproduced": "not the same",
     }
     parts = [
-        f"{rules.VERDICTS[row.verdict]} {column_label(row.measure)} {claims.VARIANT_PHRASE[row.variant]}: "
+        f"{lead(row.verdict)} {column_label(row.measure)} {claims.VARIANT_PHRASE[row.variant]}: "
         f"median {row.redux_median:.3g} "
         f"here against {row.notebook_median:.3g} in {row.notebook} (difference {row.difference:+.3g}, 95% interval "
         f"{row.lo:+.3g} to {row.hi:+.3g}; Mann-Whitney p = {row.p:.2g}), {said[row.verdict]} within "
