@@ -113,3 +113,19 @@ def test_every_experiment_names_its_chapter():
     for name, slug in sections.CHAPTERS.items():
         chapter = ROOT / "chapters" / f"{slug.removesuffix('-sigmoid')}.qmd"
         assert chapter.exists() and f'report.load("{name}")' in chapter.read_text(), name
+
+
+def test_a_table_shows_as_markdown_not_html():
+    """Quarto adds require.js and jQuery from a CDN to any page with an HTML output, which fails offline; a table is
+    Markdown holding both renderings as raw blocks, whose fences outgrow any run of backticks inside."""
+    from IPython.core.formatters import DisplayFormatter
+
+    from sca import quarto
+
+    table = quarto.Table("<table><tr><td>```x```</td></tr></table>", "\\begin{tabular}{l}x\\end{tabular}")
+    data, _ = DisplayFormatter().format(table)
+    assert "text/html" not in data and "text/latex" not in data
+    assert (
+        data["text/markdown"].startswith("````{=html}\n<table>")
+        and "````{=latex}\n\\begin{tabular}" in data["text/markdown"]
+    )

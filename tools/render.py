@@ -373,7 +373,8 @@ DATA_LINK = re.compile(r"\]\((?P<src>[^)\s]+\.csv)\)")  # a link to a data file 
 SCRIPT = re.compile(
     r'<script src="(?P<src>[^":]+\.js)"'
 )  # a local script an interactive figure loads: copied into the book
-RAW_BLOCK = re.compile(r"^```\{=(html|latex)\}\n(.*?)\n```$", re.M | re.S)
+RAW_BLOCK = re.compile(r"^(?P<fence>`{3,})\{=(html|latex)\}\n(.*?)\n(?P=fence)$", re.M | re.S)
+RAW_TABLE = re.compile(r"\s*(?:`{3,}\{=(?:html|latex)\}\n.*?\n`{3,}\s*){2}", re.S)
 
 
 def markdown_floats(page: Page, text: str, where: str) -> str:
@@ -393,7 +394,7 @@ def markdown_floats(page: Page, text: str, where: str) -> str:
         )
 
     def tbl(m):
-        raws = dict(RAW_BLOCK.findall(m["body"]))
+        raws = {fmt: body for _, fmt, body in RAW_BLOCK.findall(m["body"])}
         caption = RAW_BLOCK.sub("", m["body"]).strip()
         if "html" not in raws or "latex" not in raws:
             raise BuildError(f"{where}: table {m['label']} needs an HTML and a LaTeX raw block")
@@ -465,6 +466,11 @@ def to_markdown(page: Page, nb, fold: bool) -> str:
                         raw("html", f'<img src="img/{name}" alt="">')
                         + raw("latex", f"\\includegraphics[width=\\linewidth]{{{OUT / 'img' / name}}}")
                     )
+            elif "text/markdown" in data and label.startswith("tbl-") and RAW_TABLE.fullmatch(data["text/markdown"]):
+                # a table (sca.quarto.Table) as raw blocks
+                raws = {fmt: body for _, fmt, body in RAW_BLOCK.findall(data["text/markdown"])}
+                wide = str(opts.get("column", "")).startswith(("page", "screen"))  # Quarto's `column: page`
+                parts.append(table_blocks(page, label, opts.get("tbl-cap"), raws["html"], raws["latex"], wide))
             elif "text/markdown" in data:
                 parts.append("\n" + markdown_floats(page, data["text/markdown"], where) + "\n")
             elif "text/html" in data:

@@ -29,11 +29,17 @@ class Table:
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)  # the numbers behind it, for computed prose
     card: pd.DataFrame = field(default_factory=pd.DataFrame)  # for the scorecard: the judged claims behind it
 
-    def _repr_html_(self) -> str:
-        return self.html
+    def _repr_markdown_(self) -> str:
+        """Both renderings as raw blocks for pandoc, each kept by the output it is for. Displayed as Markdown, not
+        as HTML: Quarto adds require.js and jQuery from a CDN to every page with an HTML output (for JavaScript
+        widgets), which fails offline and breaks the page's own scripts."""
+        return raw_blocks(self.html, self.latex)
 
-    def _repr_latex_(self) -> str:
-        return self.latex
+
+def raw_blocks(html: str, latex: str) -> str:
+    """An HTML and a LaTeX raw block (pandoc's ```{=format}), each long enough a fence for its content."""
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", html + latex)), default=0))
+    return f"{fence}{{=html}}\n{html}\n{fence}\n\n{fence}{{=latex}}\n{latex}\n{fence}\n"
 
 
 def datatable(
@@ -147,8 +153,8 @@ def float_table(t: Table, label: str, caption: str, wide: bool = False) -> Block
     last; `wide` spans the page (Quarto's `.column-page`)."""
     cls = " .column-page" if wide else ""
     return Block(
-        f"::: {{#{_label(label, 'tbl')}{cls}}}\n\n```{{=html}}\n{t.html.strip()}\n```\n\n"
-        f"```{{=latex}}\n{t.latex.strip()}\n```\n\n{' '.join(caption.split())}\n\n:::",
+        f"::: {{#{_label(label, 'tbl')}{cls}}}\n\n{raw_blocks(t.html.strip(), t.latex.strip())}\n"
+        f"{' '.join(caption.split())}\n\n:::",
         (label,),
     )
 
