@@ -14,19 +14,23 @@ from scipy import stats
 from . import colors
 from .forward import per_color_mse  # noqa: F401  (evaluation's per-colour error, compiled)
 from .model import ColorAutoencoder
+from .train import torch_threads
 
 METRICS = ("similarity", "vibrancy")
 
 
 def _outputs(model: ColorAutoencoder, rgb: np.ndarray, intervention: Callable | None, chunk: int):
-    """(colours, model output) for N colours, `chunk` at a time, in eval mode (the model's mode is restored)."""
+    """(colours, model output) for N colours, `chunk` at a time, in eval mode (the model's mode is restored), on one
+    thread: MKL's AVX2 kernels split a product differently on two threads, which moved the last bits."""
     x = torch.as_tensor(np.asarray(rgb).reshape(-1, 3), dtype=torch.float32)
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(x), chunk):
             part = x[start : start + chunk]
-            yield part, model(part, intervention)
+            with torch_threads(1):
+                out = model(part, intervention)
+            yield part, out
     finally:
         model.train(was_training)
 
