@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install compiler tex browser test test-fast lint report run bench clean clean-cache
+.PHONY: install compiler tex browser axe test test-fast lint report run bench clean clean-cache
 
 install: $(STAMP) compiler
 
@@ -33,7 +33,16 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-test: install tex browser
+# axe-core, the accessibility checker the browser test runs over the book's pages (npm, into the venv's folder).
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.14.1
+
+# The book tests render with Quarto: tools/book.sh finds it or installs it (tools/quarto.sh).
+test: install tex browser axe
 	$(PY) -m pytest
 
 # Everything but the book and the runs the scorecard judges (pytest markers `book` and `slow`): under two minutes.

@@ -75,7 +75,8 @@ class Browser:
         elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
             self.errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params.get("args", [])))
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-            self.errors.append(params["entry"].get("text"))
+            entry = params["entry"]
+            self.errors.append(entry.get("text") + (f" ({entry['url']})" if entry.get("url") else ""))
 
     def send(self, method: str, session: bool = False, **params) -> dict:
         self._id += 1
@@ -114,6 +115,17 @@ class Browser:
             if time.monotonic() > end:
                 raise TimeoutError(f"waited {timeout} s for {condition}")
             time.sleep(0.1)
+
+    def resize(self, width: int, height: int, mobile: bool = False) -> None:
+        """Show pages in a viewport of this size (CSS pixels), as a phone's (`mobile`) or a desktop's."""
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=mobile,
+        )
 
     def close(self) -> None:
         with contextlib.suppress(RuntimeError, OSError):

@@ -1,5 +1,4 @@
 import os
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -7,9 +6,6 @@ from pathlib import Path
 import pytest
 
 from sca import experiments
-
-# The book renderer (tools/render.py) is importable as `render`.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 # Tests never read or write the project's result cache.
 os.environ["SCA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sca-test-cache-")

@@ -114,3 +114,22 @@ def test_one_changed_bit_changes_a_fingerprint(small_run):
 def test_the_commit_is_read_from_git():
     commit = provenance.commit(str(HERE.parent))
     assert commit == "unknown" or len(commit.rstrip("+")) == 12
+
+
+def test_every_page_names_the_repository_and_the_commit_when_they_are_known(tmp_path, monkeypatch):
+    prints = {"training": "a" * 12, "evaluation": "b" * 12}
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    # no remote, no commit: the footer says so, and no link to a repository is made up
+    meta = provenance.site_metadata(prints, str(tmp_path))["book"]
+    assert "repo-url" not in meta and "`unknown`" in meta["page-footer"]["left"] and "a" * 12 in str(meta)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:someone/sca.git"], check=True
+    )
+    assert provenance.repository(str(tmp_path)) == "https://github.com/someone/sca"
+    monkeypatch.setenv("GITHUB_REPOSITORY", "team/sca-reproduction")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    meta = provenance.site_metadata(prints, str(HERE.parent))["book"]
+    built = provenance.commit(str(HERE.parent))
+    assert meta["repo-url"] == "https://github.com/team/sca-reproduction" and "source" in meta["repo-actions"]
+    assert built == "unknown" or f"/commit/{built.rstrip('+')})" in meta["page-footer"]["left"]

@@ -28,7 +28,7 @@ fi
 shared="$root/../shared/quarto/setup.sh"
 if [ -f "$shared" ]; then
   echo "quarto.sh: using $shared" >&2
-  bash "$shared" --with-fontawesome5
+  bash "$shared" --with-fontawesome5  # Quarto loads fontawesome5 in any PDF with a callout
   exit 0
 fi
 echo "quarto.sh: no Quarto found: install it (https://quarto.org/docs/get-started/) or put it on PATH" >&2

@@ -71,6 +71,13 @@ def _prefetch(args) -> int:
     )
     prints = fingerprints(streams)
     print(f"sca prefetch: results fingerprint, training {prints['training']}, evaluation {prints['evaluation']}")
+    if args.site_metadata:
+        import yaml
+
+        from .provenance import site_metadata
+
+        Path(args.site_metadata).write_text(yaml.safe_dump(site_metadata(prints), allow_unicode=True, width=1000))
+        print(f"sca prefetch: the commit and the fingerprints for every page's footer, in {args.site_metadata}")
     return 0
 
 
@@ -192,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         "--stream", choices=sorted(STREAMS), action="append", help="only this stream's runs (repeatable; default: both)"
     )
     f.add_argument("--no-studies", action="store_true", help="without the cells of the studies beyond the paper")
+    f.add_argument(
+        "--site-metadata",
+        metavar="FILE",
+        help="also write Quarto metadata for the book's pages (the commit, the fingerprints, the repository) to FILE",
+    )
     f.set_defaults(func=_prefetch)
     p = sub.add_parser("run", help="train, select and evaluate one experiment")
     p.add_argument("experiment", help="experiment name, e.g. 2.4.1")

@@ -14,6 +14,8 @@ one bit anywhere changes them.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import subprocess
 from collections.abc import Iterable, Mapping
 
@@ -106,6 +108,40 @@ def commit(folder: str = ".") -> str:
     if head.returncode != 0:
         return "unknown"
     return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
+
+
+def repository(folder: str = ".") -> str | None:
+    """The web address of the source repository: GitHub Actions' own (GITHUB_SERVER_URL, GITHUB_REPOSITORY), else
+    git's `origin` remote as https, else None (a checkout with no remote)."""
+    if os.environ.get("GITHUB_REPOSITORY"):
+        return f"{os.environ.get('GITHUB_SERVER_URL', 'https://github.com')}/{os.environ['GITHUB_REPOSITORY']}"
+    try:
+        done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=folder, capture_output=True, text=True)
+    except OSError:
+        return None
+    url = done.stdout.strip()
+    if done.returncode != 0 or not url:
+        return None
+    ssh = re.fullmatch(r"(?:ssh://)?git@([^:/]+)[:/](.+?)(?:\.git)?/?", url)
+    if ssh:
+        return f"https://{ssh[1]}/{ssh[2]}"
+    return re.sub(r"\.git/?$", "", url) if url.startswith("https://") else None
+
+
+def site_metadata(prints: Mapping[str, str], folder: str = ".") -> dict:
+    """Quarto metadata for the book's every page: the commit and the results fingerprints in the footer, and where
+    the repository is known, its address (Quarto's `repo-url`, with links to a page's source and to an issue) and
+    the commit linked."""
+    built, url = commit(folder), repository(folder)
+    shown = f"[{built}]({url}/commit/{built.rstrip('+')})" if url and built != "unknown" else f"`{built}`"
+    footer = (
+        f"Built from commit {shown}; results fingerprint: training `{prints['training']}`, "
+        f"evaluation `{prints['evaluation']}`"
+    )
+    book: dict = {"page-footer": {"left": footer}}
+    if url:
+        book |= {"repo-url": url, "repo-actions": ["source", "issue"]}
+    return {"book": book}
 
 
 def table(prints: Mapping[str, str], folder: str = ".") -> pd.DataFrame:

@@ -30,14 +30,18 @@ class Table:
     card: pd.DataFrame = field(default_factory=pd.DataFrame)  # for the scorecard: the judged claims behind it
 
     def _repr_markdown_(self) -> str:
-        """Both renderings as raw blocks for pandoc, each kept by the output it is for. Displayed as Markdown, not
+        """Both renderings as raw blocks for pandoc, each kept by the output it is for (the LaTeX as a longtable, which
+        breaks across the PDF's pages). Displayed as Markdown, not
         as HTML: Quarto adds require.js and jQuery from a CDN to every page with an HTML output (for JavaScript
         widgets), which fails offline and breaks the page's own scripts."""
-        return raw_blocks(self.html, self.latex)
+        return raw_blocks(self.html, tables.long_table(self.latex))
 
 
 def raw_blocks(html: str, latex: str) -> str:
-    """An HTML and a LaTeX raw block (pandoc's ```{=format}), each long enough a fence for its content."""
+    """An HTML and a LaTeX raw block (pandoc's ```{=format}), each long enough a fence for its content. The HTML
+    table scrolls in a box of its own when it is wider than the page's column (book.scss), a box the keyboard can
+    reach (and so scroll)."""
+    html = f'<div class="sca-table" tabindex="0">\n{html}\n</div>'
     fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", html + latex)), default=0))
     return f"{fence}{{=html}}\n{html}\n{fence}\n\n{fence}{{=latex}}\n{latex}\n{fence}\n"
 
@@ -119,8 +123,8 @@ def join(*blocks: Block) -> Block:
 
 def relative(path: Path) -> str:
     """A file's path as a document links it: relative to the document's folder, which Quarto names in
-    QUARTO_DOCUMENT_PATH (the book's pages run from the project root, `execute-dir: project`); elsewhere (and in
-    tools/render.py, which resolves links from the project root) relative to the working directory."""
+    QUARTO_DOCUMENT_PATH (the book's pages run from the project root, `execute-dir: project`); elsewhere relative
+    to the working directory."""
     return Path(os.path.relpath(path, os.environ.get("QUARTO_DOCUMENT_PATH") or os.curdir)).as_posix()
 
 
@@ -141,7 +145,7 @@ def _caption(text: str) -> str:
 
 def figure(fig: Figure, folder: str, name: str, label: str, caption: str, alt: str) -> Block:
     """Save fig as figures/<folder>/<name>.png (and .pdf) and return its cross-referenceable Markdown figure. The
-    image path is relative to the working directory, which is the document's own for Quarto and for tools/render.py."""
+    image path is relative to the document's folder (`relative`)."""
     figures.save(fig, folder, name)
     path = relative(figures.figures_dir() / folder / f"{name}.png")
     alt = " ".join(alt.replace('"', "'").split())
@@ -153,7 +157,7 @@ def float_table(t: Table, label: str, caption: str, wide: bool = False) -> Block
     last; `wide` spans the page (Quarto's `.column-page`)."""
     cls = " .column-page" if wide else ""
     return Block(
-        f"::: {{#{_label(label, 'tbl')}{cls}}}\n\n{raw_blocks(t.html.strip(), t.latex.strip())}\n"
+        f"::: {{#{_label(label, 'tbl')}{cls}}}\n\n{raw_blocks(t.html.strip(), tables.long_table(t.latex.strip()))}\n"
         f"{' '.join(caption.split())}\n\n:::",
         (label,),
     )

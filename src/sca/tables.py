@@ -22,9 +22,17 @@ PREAMBLE = r"""% Preamble for sca's tables: \input{sca-table-preamble} in your d
 \usepackage{booktabs}
 \usepackage{longtable}
 \usepackage{tabularx}
-\usepackage{xltabular}
+\usepackage{array}
+\usepackage{pdflscape}
 \usepackage{xcolor}
 \usepackage{colortbl}
+\usepackage{iftex}
+\ifPDFTeX  % pdflatex reads UTF-8 but has no glyph of its own for these
+  \usepackage[utf8]{inputenc}
+  \DeclareUnicodeCharacter{0394}{\ensuremath{\Delta}}
+  \DeclareUnicodeCharacter{00B2}{\textsuperscript{2}}
+  \DeclareUnicodeCharacter{2013}{--}
+\fi
 """
 PREAMBLE_NAME = "sca-table-preamble.tex"
 
@@ -34,9 +42,10 @@ def error_table(variants: dict[str, VariantResult]) -> pd.DataFrame:
     return named_color_table({name: v.named.to_numpy() for name, v in variants.items()})
 
 
-def styled_table(variants: dict[str, VariantResult], caption: str | None = None) -> Styler:
+def styled_table(variants: dict[str, VariantResult], caption: str | None = None, paired: bool = False) -> Styler:
     """The named-colour table: colour, a swatch cell filled with it, baseline, each variant's MSE and Δ, Δ heat-shaded.
-    `to_html()` gives the web page's table and `latex(styler)` the PDF's, from this one definition."""
+    `to_html()` gives the web page's table and `latex(styler)` the PDF's, from this one definition. `paired` heads
+    each variant's MSE and Δ with its name once, over both (for a LaTeX table as narrow as an article's line)."""
     frame = error_table(variants)
     df = frame.drop(columns=["hsv", "rgb"]).rename(columns={"name": "colour"})
     df.insert(1, "swatch", "")
@@ -46,12 +55,20 @@ def styled_table(variants: dict[str, VariantResult], caption: str | None = None)
     values = [c for c in df.columns if c not in ("colour", "swatch", *deltas)]
     top = max(0.3, float(df[deltas].to_numpy().max())) if deltas else 0.3
     fills = [f"background-color: #{hex_code(rgb)}" for rgb in frame["rgb"]]
+    swatch: str | tuple[str, str] = "swatch"
+    if paired:
+        heads = {"colour": ("", "colour"), "swatch": ("", "")} | {c: (c, "MSE") for c in values}
+        heads |= {c: (c.removesuffix(" Δ"), "Δ") for c in deltas}
+        df.columns = pd.MultiIndex.from_tuples([heads[c] for c in df.columns])
+        values, deltas, swatch = [heads[c] for c in values], [heads[c] for c in deltas], heads["swatch"]
     styler = (
         df.style.hide(axis="index")
-        .apply(lambda _: fills, subset=["swatch"])
+        .apply(lambda _: fills, subset=[swatch])
         .format("{:.3f}", subset=values)
         .format("{:+.3f}", subset=deltas)
-        .background_gradient(cmap="Reds", subset=deltas, vmin=0, vmax=top)
+        # black or white text, whichever stands out more from the shade (at 0.179 the two are equal; pandas' own
+        # 0.408 left mid-red cells with black text at 3:1, under WCAG's 4.5)
+        .background_gradient(cmap="Reds", subset=deltas, vmin=0, vmax=top, text_color_threshold=0.179)
     )
     return styler.set_caption(caption) if caption else styler
 
@@ -69,9 +86,16 @@ def latex_table(variants: dict[str, VariantResult], path: str | Path, caption: s
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / PREAMBLE_NAME).write_text(PREAMBLE)
-    path.write_text(
-        latex(styled_table(variants), environment="table", caption=caption, label=label, position_float="centering")
+    tex = latex(
+        styled_table(variants, paired=True),
+        environment="table",
+        caption=caption,
+        label=label,
+        position_float="centering",
+        multicol_align="c",
     )
+    # a sweep's four variants make eleven columns: in footnote-size type, closer set, they fit an article's line
+    path.write_text(tex.replace("\\centering\n", "\\centering\n\\footnotesize\\setlength{\\tabcolsep}{3pt}\n", 1))
     return path
 
 
@@ -116,6 +140,43 @@ def tabular(styler: Styler, spec: str, **kwargs) -> str:
     )
 
 
+TABULAR = re.compile(
+    r"\\begin\{(?P<env>tabularx\}\{\\linewidth|tabular)\}\{(?P<spec>.*?)\}\n\\toprule\n(?P<head>.*?)\\midrule\n"
+    r"(?P<body>.*?)\\bottomrule\n\\end\{tabularx?\}",
+    re.S,
+)
+LANDSCAPE_COLUMNS = 10  # a table of this many columns is set on landscape pages (fewer fit the portrait line)
+NARROW_COLUMN = 0.09  # the share of the line a column that does not wrap is allowed for, when the wrapped ones share it
+
+
+def long_table(latex: str) -> str:
+    """A booktabs tabular (or tabularx) as the book's PDF sets it: a longtable, which breaks across pages with its
+    header repeated, in footnote-size type; its wrapped (X) columns share what the others leave of the line; a table
+    of LANDSCAPE_COLUMNS or more on landscape pages. Quarto puts a table cell's caption into a longtable itself."""
+    m = TABULAR.search(latex)
+    if m is None:  # not a table pandas wrote
+        return latex
+    kinds = re.findall(r"[lrcX]", re.sub(r"\{[^{}]*\}", "", m["spec"]))
+    wrapped = kinds.count("X")
+    if wrapped:
+        share = max(0.3, 0.95 - NARROW_COLUMN * (len(kinds) - wrapped)) / wrapped
+        spec = m["spec"].replace("X", f"p{{{share:.3f}\\linewidth}}")
+    else:
+        spec = m["spec"]
+    head = f"\\toprule\n{m['head']}\\midrule\n"
+    out = (
+        f"{{\\footnotesize\\setlength{{\\tabcolsep}}{{4pt}}\n\\begin{{longtable}}{{{spec}}}\n"
+        + head
+        + "\\endfirsthead\n"
+        + head
+        + "\\endhead\n"
+        + "\\bottomrule\n\\endlastfoot\n"
+        + m["body"]
+        + "\\end{longtable}\n}"
+    )
+    return f"\\begin{{landscape}}\n{out}\n\\end{{landscape}}" if len(kinds) >= LANDSCAPE_COLUMNS else out
+
+
 HEADER_LINE = 10  # characters per line of a LaTeX column header; longer headers wrap, so they do not widen the column
 
 
@@ -145,7 +206,8 @@ def standalone(table: Path) -> str:
 
 
 def compile_table(table: Path, engine: str = "xelatex") -> Path:
-    """Compile the table in a standalone document to `<table>.pdf` beside it; raises if TeX fails."""
+    """Compile the table in a standalone document to `<table>.pdf` beside it, TeX's log to `<table>.log`; raises if
+    TeX fails."""
     if shutil.which(engine) is None:
         raise FileNotFoundError(f"{engine} is not installed (the Makefile's `tex` target installs it)")
     doc = table.with_name(f"{table.stem}-standalone.tex")
@@ -161,7 +223,8 @@ def compile_table(table: Path, engine: str = "xelatex") -> Path:
         raise RuntimeError(f"{engine} failed on {doc}:\n{done.stdout[-2000:]}")
     pdf = table.with_suffix(".pdf")
     doc.with_suffix(".pdf").replace(pdf)
-    for suffix in (".aux", ".log", ".tex"):
+    doc.with_suffix(".log").replace(table.with_suffix(".log"))
+    for suffix in (".aux", ".tex"):
         doc.with_suffix(suffix).unlink(missing_ok=True)
     return pdf
 
