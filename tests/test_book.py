@@ -2,6 +2,7 @@
 any warning), a failing cell fails the build by name, and a headless browser, served the book over http as a reader
 is, finds every image and reference, filters the scorecard, turns a latent sphere and searches."""
 
+import contextlib
 import functools
 import http.server
 import os
@@ -139,6 +140,23 @@ def test_the_pdfs_contents_never_fuse_a_sections_number_with_its_title(rendered)
     contents = "\n".join(reader.pages[i].extract_text() for i in range(1, 6))
     assert "Table of contents" in contents and re.search(r"^1\.1 \w", contents, re.M)
     assert re.findall(r"^\d+\.\d+[A-Za-z]", contents, re.M) == []
+
+
+def test_the_pdfs_links_to_the_books_files_lead_to_them(rendered):
+    """A CSV link in the PDF leads to the file: from the book's root, where the PDF lies, or into the published
+    site (`book: site-url`, for a GitHub repository), where the same path holds it."""
+    from pypdf import PdfReader
+
+    site = (yaml.safe_load((ROOT / "_provenance.yml").read_text()).get("book") or {}).get("site-url", "")
+    uris = {
+        a.get_object()["/A"]["/URI"]
+        for page in PdfReader(PDF).pages
+        for a in page.get("/Annots") or []
+        if "/URI" in (a.get_object().get("/A") or {})
+    }
+    files = [u.removeprefix(site) if site else u for u in uris if u.endswith((".csv", ".json"))]
+    assert len(files) > 3 * 10
+    assert [f for f in files if "://" in f or not (BOOK / f).is_file()] == []
 
 
 TABLE_ROW = re.compile(r"^(verdict experiment|2\.\d+(\.\d+)?(-sigmoid)?,? )")  # a claims table's header or first cell
@@ -290,6 +308,14 @@ def test_the_browser_finds_every_image_and_reference(browser, site, page):
     assert browser.errors == []
 
 
+AXE = ROOT / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+READY = {  # what a page has drawn once its scripts have run
+    "index.html": "document.querySelector('main img')",
+    "chapters/scorecard.html": "document.querySelector('.dtsp-searchPane tbody tr')",
+    "chapters/anchored.html": "document.querySelector('#sphere-anchored .main-svg')",
+}
+
+
 TOC_STATE = """(() => {
   const links = [...document.querySelectorAll('#quarto-margin-sidebar #TOC a')].map(a => {
     const r = a.getBoundingClientRect();
@@ -306,9 +332,12 @@ TOC_STATE = """(() => {
 def test_a_wide_table_in_view_never_covers_the_table_of_contents(browser, site, page, table):
     """At 1400 px, with the table scrolled into view, the page's table of contents is either drawn whole, no link of
     it under the table, or folded away into Quarto's 'Table of contents' toggle."""
-    browser.open(site + page, f"document.getElementById('{table}')")
+    browser.open(site + page, READY[page])
     browser.js(f"document.getElementById('{table}').scrollIntoView()")
-    browser.js("new Promise(done => setTimeout(done, 500))")  # Quarto folds the sidebars on the scroll event
+    # Quarto folds the sidebars on the scroll event, once it has measured the page
+    ok = f"(s => s.collapsed || (s.drawn > 0 && s.under === 0))({TOC_STATE})"
+    with contextlib.suppress(TimeoutError):
+        browser.wait(ok, timeout=10)
     state = browser.js(TOC_STATE)
     assert state["collapsed"] or (state["drawn"] > 0 and state["under"] == 0), state
 
@@ -382,14 +411,6 @@ def rect(browser, element: str) -> dict:
         f"(() => {{ const r = ({element}).getBoundingClientRect(); return {{top: r.top, bottom: r.bottom, "
         "left: r.left, right: r.right, width: r.width, height: r.height, screen: innerHeight}; })()"
     )
-
-
-AXE = ROOT / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
-READY = {  # what a page has drawn once its scripts have run
-    "index.html": "document.querySelector('main img')",
-    "chapters/scorecard.html": "document.querySelector('.dtsp-searchPane tbody tr')",
-    "chapters/anchored.html": "document.querySelector('#sphere-anchored .main-svg')",
-}
 
 
 @pytest.mark.parametrize("page", list(READY))

@@ -132,4 +132,5 @@ def test_every_page_names_the_repository_and_the_commit_when_they_are_known(tmp_
     meta = provenance.site_metadata(prints, str(HERE.parent))["book"]
     built = provenance.commit(str(HERE.parent))
     assert meta["repo-url"] == "https://github.com/team/sca-reproduction" and "source" in meta["repo-actions"]
+    assert meta["site-url"] == "https://team.github.io/sca-reproduction/"
     assert built == "unknown" or f"/commit/{built.rstrip('+')})" in meta["page-footer"]["left"]

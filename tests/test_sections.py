@@ -130,19 +130,45 @@ def test_alt_text_follows_the_data(small_run, tmp_path, monkeypatch):
     assert "rises most are white " in sections._stacked_alt(changed, "suppression")
 
 
-def test_the_chapter_data_is_written_as_csv_and_linked(small_run, tmp_path, monkeypatch):
+def test_the_chapter_data_is_written_as_csv_linked_and_described(small_run, tmp_path, monkeypatch):
+    """Three CSV files, each naming its experiment (the one model's file, its seed too), none with an empty column,
+    and a data package that gives every column of every file a meaning and a unit."""
     import pandas as pd
 
     monkeypatch.setenv("SCA_FIGURES_DIR", str(tmp_path))
     block = sections.data(small_run)
     data = [src for src in links(block) if src.endswith(".csv")]
     assert len(data) == 3 and all(Path(src).exists() for src in data)
-    seeds = pd.read_csv(next(src for src in data if src.endswith("/seeds.csv")))
+    frames = {Path(src).name: pd.read_csv(src) for src in data}
+    seeds = frames["seeds.csv"]
     assert list(seeds["seed"]) == list(small_run.runs.index) and "score" in seeds
-    named = pd.read_csv(next(src for src in data if src.endswith("named-colours.csv")))
-    assert {"name", "r", "g", "b", "baseline"} <= set(named.columns) and len(named) == len(
-        small_run.variants["baseline"].named
-    )
+    named = frames["named-colours.csv"]
+    assert {"name", "r", "g", "b", "baseline"} <= set(named.columns)
+    assert len(named) == len(small_run.variants["baseline"].named) and set(named["seed"]) == {small_run.selected_seed}
+    for file, frame in frames.items():
+        assert set(frame["experiment"].astype(str)) == {small_run.experiment.name}, file
+        assert [c for c in frame.columns if frame[c].isna().all()] == [], file
+    (package,) = [src for src in links(block) if src.endswith("datapackage.json")]
+    described = {r["path"]: r["schema"]["fields"] for r in json.loads(Path(package).read_text())["resources"]}
+    assert set(described) == set(frames)
+    for file, fields in described.items():
+        assert [f["name"] for f in fields] == list(frames[file].columns), file
+        assert all(f["description"] and "unit" in f and f["type"] for f in fields), file
+    units = {f["name"]: f["unit"] for f in described["seeds-by-variant.csv"]}
+    assert units["mse:red"].startswith("MSE") and units["de:cyan"].startswith("CIEDE2000") and units["red_r"]
+
+
+def test_a_column_nobody_described_is_refused_before_anything_is_written(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from sca import datapackage
+
+    assert datapackage.describe("red_g")[0] == "what pure red decodes to: its green channel"
+    assert datapackage.describe("suppression-delta")[0].startswith("the change of the colour's error under suppression")
+    with pytest.raises(ValueError, match="'mystery'"):
+        datapackage.write(tmp_path / "x", "2.4.1", "t", {"a.csv": ("a", pd.DataFrame({"seed": [1], "mystery": [2]}))})
+    assert not (tmp_path / "x").exists()
 
 
 def test_every_experiment_names_its_chapter():

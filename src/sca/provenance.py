@@ -130,8 +130,8 @@ def repository(folder: str = ".") -> str | None:
 
 def site_metadata(prints: Mapping[str, str], folder: str = ".") -> dict:
     """Quarto metadata for the book's every page: the commit and the results fingerprints in the footer, and where
-    the repository is known, its address (Quarto's `repo-url`, with links to a page's source and to an issue) and
-    the commit linked."""
+    the repository is known, its address (Quarto's `repo-url`, with links to a page's source and to an issue), the
+    commit linked and, for a GitHub repository, its published site, into which the PDF's links to files lead."""
     built, url = commit(folder), repository(folder)
     shown = f"[{built}]({url}/commit/{built.rstrip('+')})" if url and built != "unknown" else f"`{built}`"
     footer = (
@@ -139,9 +139,15 @@ def site_metadata(prints: Mapping[str, str], folder: str = ".") -> dict:
         f"evaluation `{prints['evaluation']}`"
     )
     book: dict = {"page-footer": {"left": footer}}
+    meta: dict = {"book": book}
     if url:
         book |= {"repo-url": url, "repo-actions": ["source", "issue"]}
-    return {"book": book}
+        github = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+)", url)
+        if github:  # published by .github/workflows/publish.yml to the repository's GitHub Pages
+            site = f"https://{github[1].lower()}.github.io/{github[2]}/"
+            book["site-url"] = site
+            meta["file-links-base"] = site  # the PDF's links to the book's files (filters/pdf-file-links.lua)
+    return meta
 
 
 def table(prints: Mapping[str, str], folder: str = ".") -> pd.DataFrame:

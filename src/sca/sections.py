@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import analysis, claims, experiments, figures, interactive, population, reference, report, tables
+from . import analysis, claims, datapackage, experiments, figures, interactive, population, reference, report, tables
 from .claim import VARIANT_WORDS
 from .quarto import Block, callout, figure, float_table, html_only, join, relative, text
 from .schedule import load_schedule
@@ -54,23 +54,27 @@ def _listing(items: list[str]) -> str:
 
 def data(r: RunResult) -> Block:
     """Write the chapter's numbers as CSV beside its figures and link them: every seed's training results, every
-    seed under every variant (what the claims are judged on), and the shown model's named-colour table."""
+    seed under every variant (what the claims are judged on), and the shown model's named-colour table; each file
+    names its experiment (and the one model's seed), and `datapackage.json` says what every column holds."""
     name = r.experiment.name
     folder = figures.figures_dir() / name
-    folder.mkdir(parents=True, exist_ok=True)
     named = tables.error_table(r.variants).drop(columns="hsv")
     rgb = np.array(named.pop("rgb").tolist(), dtype=float)
     named = pd.concat([named[["name"]], pd.DataFrame(rgb, columns=["r", "g", "b"]), named.drop(columns="name")], axis=1)
     files = {
-        "seeds.csv": ("every seed's score, validation losses and labels", r.runs),
-        "seeds-by-variant.csv": ("every seed under every variant", r.population),
-        "named-colours.csv": (f"the named colours' errors, {_shown(r)}", named),
+        "seeds.csv": ("every seed's score, validation losses and labels", datapackage.shaped(r.runs, name)),
+        "seeds-by-variant.csv": ("every seed under every variant", datapackage.shaped(r.population, name)),
+        "named-colours.csv": (
+            f"the named colours' errors, {_shown(r)}",
+            datapackage.shaped(named, name, seed=r.selected_seed),
+        ),
     }
-    links = []
-    for file, (what, frame) in files.items():
-        frame.to_csv(folder / file, index=not isinstance(frame.index, pd.RangeIndex))
-        links.append(f"[{what}]({relative(folder / file)})")
-    return text(f"*The numbers behind this chapter, as CSV:* {'; '.join(links)}.")
+    package = datapackage.write(folder, name, r.experiment.title, files)
+    links = [f"[{what}]({relative(folder / file)})" for file, (what, _) in files.items()]
+    return text(
+        f"*The numbers behind this chapter, as CSV:* {'; '.join(links)} "
+        f"([what each column holds, and its unit]({relative(package)}))."
+    )
 
 
 # --- the design ----------------------------------------------------------------------------------------------
