@@ -209,19 +209,31 @@ def test_every_character_the_book_prints_has_a_glyph_in_the_pdf(rendered):
     assert chars and FALLBACK_CHARS and lacking <= set(FALLBACK_CHARS), sorted(lacking - set(FALLBACK_CHARS))
 
 
+def small_book(folder: Path, chapter: str) -> subprocess.CompletedProcess:
+    """Render, as `make report` does, a book of a landing page and one chapter (HTML only)."""
+    (folder / "index.qmd").write_text("# Landing\n\nText.\n")
+    (folder / "chapter.qmd").write_text(chapter)
+    config = {"project": {"type": "book"}, "book": {"title": "T", "chapters": ["index.qmd", "chapter.qmd"]}}
+    (folder / "_quarto.yml").write_text(yaml.safe_dump(config))
+    return book_sh("--to", "html", cwd=folder)
+
+
 def test_a_failing_cell_fails_the_build_naming_chapter_and_cell(tmp_path):
-    """A small book whose chapter raises: `make report`'s command exits non-zero and says where, and what."""
-    (tmp_path / "index.qmd").write_text("# Landing\n\nText.\n")
-    (tmp_path / "broken.qmd").write_text(
+    done = small_book(
+        tmp_path,
         "# Broken\n\n```{python}\n#| label: setup\n#| include: false\nx = 1\n```\n\n"
-        "```{python}\n#| label: boom\nraise ValueError('on purpose')\n```\n"
+        "```{python}\n#| label: boom\nraise ValueError('on purpose')\n```\n",
     )
-    (tmp_path / "_quarto.yml").write_text(
-        yaml.safe_dump({"project": {"type": "book"}, "book": {"title": "T", "chapters": ["index.qmd", "broken.qmd"]}})
-    )
-    done = book_sh("--to", "html", cwd=tmp_path)
     out = done.stdout + done.stderr
-    assert done.returncode != 0 and "broken.qmd" in out and "boom" in out and "on purpose" in out, out[-3000:]
+    assert done.returncode != 0 and "chapter.qmd" in out and "boom" in out and "on purpose" in out, out[-3000:]
+
+
+def test_a_warning_of_quarto_fails_the_build(tmp_path):
+    """A reference to a figure that does not exist: Quarto only warns (in colour), and `make report` fails."""
+    done = small_book(tmp_path, "# Chapter\n\nAs @fig-nowhere shows.\n")
+    out = done.stdout + done.stderr
+    assert done.returncode == 1 and "fig-nowhere" in out and "the warnings above fail the build" in out, out[-3000:]
+    assert small_book(tmp_path, "# Chapter\n\nAs nothing shows.\n").returncode == 0  # and without it, passes
 
 
 class Page(HTMLParser):
@@ -452,6 +464,22 @@ def test_a_reader_searches_the_book_and_every_result_leads_to_a_section(browser,
         assert path.exists(), href
         assert not anchor or anchor in Page(path.read_text()).ids, href
     assert browser.errors == []
+
+
+def numbers_share(text: str) -> float:
+    """The share of a text's words that are numbers."""
+    words = text.split()
+    return sum(bool(re.fullmatch(r"[-+−–]?[\d.,]+%?", w)) for w in words) / max(1, len(words))
+
+
+def test_every_entry_of_the_search_index_is_mostly_words(rendered):
+    """Quarto indexes the book by section; no entry is a table's dump (half its words numbers), so that a search
+    leads to prose. (The rule can fail: a table's row reads as one.)"""
+    import json
+
+    entries = json.loads((BOOK / "search.json").read_text())
+    assert len(entries) > 50 and numbers_share("red 0.002 0.000 -0.001 0.001") > 0.5
+    assert [(e["href"], round(numbers_share(e["text"]), 2)) for e in entries if numbers_share(e["text"]) > 0.5] == []
 
 
 # --- no chapter is a copy of another ------------------------------------------------------------------------

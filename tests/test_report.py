@@ -75,20 +75,10 @@ def test_the_calibration_judgement_flips_with_the_draws():
 
 
 def _blocks(markdown: str) -> list[str]:
-    """The kinds of pandoc's top-level blocks for a Markdown text (pandoc's own reader, as Quarto's)."""
-    import json
-    import subprocess
+    """The kinds of pandoc's top-level blocks for a Markdown text."""
+    from pandoc_ast import blocks
 
-    import pypandoc
-
-    done = subprocess.run(
-        [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "json"],
-        input=markdown,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [block["t"] for block in json.loads(done.stdout)["blocks"]]
+    return [block["t"] for block in blocks(markdown)]
 
 
 FIGURE = "![A caption.](x.png){#fig-x}\n\n"

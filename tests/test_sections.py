@@ -3,7 +3,6 @@ from the run, in the syntax pandoc (and so Quarto) reads as cross-referenceable 
 
 import json
 import re
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,23 +11,10 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
+from pandoc_ast import blocks
 from sca import quarto, sections
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def blocks(markdown: str) -> list[dict]:
-    """pandoc's top-level blocks for a Markdown text (pandoc's own reader, as Quarto's)."""
-    import pypandoc
-
-    done = subprocess.run(
-        [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "json"],
-        input=markdown,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)["blocks"]
 
 
 def plain(inlines: list[dict]) -> str:

@@ -15,8 +15,9 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 QUARTO_PYTHON="$root/.venv/bin/python" PATH="$root/.venv/bin:$PATH" "$quarto" render "$@" 2>&1 | tee "$log"
 if [ -d _freeze ]; then echo "$package" > _freeze/.sca-package; fi
-# Quarto's and pandoc's warnings, and those of LaTeX and its PDF driver, which Quarto passes on
-if grep -E "^(WARN|WARNING|\[WARNING\])|xdvipdfmx:warning|LaTeX Warning|Package [a-zA-Z]+ Warning" "$log"; then
+# Quarto's and pandoc's warnings, and those of LaTeX and its PDF driver, which Quarto passes on (Quarto colours its
+# own, piped or not: the colour codes are taken off before the match)
+if sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E "^(WARN|WARNING|\[WARNING\])|xdvipdfmx:warning|LaTeX Warning|Package [a-zA-Z]+ Warning"; then
   echo "book.sh: the warnings above fail the build" >&2
   exit 1
 fi
