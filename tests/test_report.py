@@ -89,3 +89,25 @@ def test_a_paragraph_that_opens_with_a_verdict_stays_a_paragraph_after_a_figure(
         assert _blocks(FIGURE + f"{report.lead(verdict)} *A claim* holds.\n") == ["Figure", "Para"], verdict
     # the check can fail: a bare marginal mark makes the figure a definition list's term
     assert "DefinitionList" in _blocks(FIGURE + "~ *A claim* holds.\n")
+
+
+def test_a_percentile_is_written_as_english_writes_an_ordinal():
+    from sca import rules
+
+    written = [rules.ordinal(x) for x in (1, 2, 3, 4, 11, 12, 13, 21, 22.4, 52.6, 93, 100, 111, 0)]
+    assert written == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "53rd",
+        "93rd",
+        "100th",
+        "111th",
+        "0th",
+    ]

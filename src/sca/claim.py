@@ -23,8 +23,8 @@ from .sweep import RunResult
 
 KINDS = {
     "selected": "a number published for one model (a sweep's selected model, or the one seed an old notebook trained), "
-    f"placed among our seeds: reproduced if it overlaps their {rules.SPREAD[0]}th-{rules.SPREAD[1]}th percentile "
-    "window or matches our model",
+    f"placed among our seeds: reproduced if it overlaps their {rules.ordinal(rules.SPREAD[0])}-"
+    f"{rules.ordinal(rules.SPREAD[1])} percentile window or matches our model",
     "bound": "an analytic reference value for red's error, judged as a selected-model number",
     "zero": "a number printed as zero: the median seed's |value| and our model's within the printed precision",
     "untouched": "a colour said to be untouched: its perceptual change (CIEDE2000 ΔE) within one just-noticeable "

@@ -105,7 +105,8 @@ def calibration_sentence(table: Table) -> Markdown:
     lo, hi = rules.SPREAD
     out = draws[(draws["percentile"] < lo) | (draws["percentile"] > hi)]
     listed = "; ".join(
-        f"{row.experiment}: {row.statement} (our {row.percentile:.0f}th percentile)" for row in out.itertuples()
+        f"{row.experiment}: {row.statement} (our {rules.ordinal(row.percentile)} percentile)"
+        for row in out.itertuples()
     )
     judgement = {
         "chance": "within what chance gives",
@@ -116,7 +117,8 @@ def calibration_sentence(table: Table) -> Markdown:
         f"The old notebooks printed {c['n']} numbers for one unselected seed each. If our implementation is "
         "faithful, each is "
         f"one more draw from our seeds' distribution and its percentile among them is uniform: about "
-        f"{c['expected_outside']:.1f} of {c['n']} should fall outside the {lo}th-{hi}th percentile window by chance. "
+        f"{c['expected_outside']:.1f} of {c['n']} should fall outside the {rules.ordinal(lo)}-{rules.ordinal(hi)} "
+        "percentile window by chance. "
         f"{c['outside']} do ({c['low']} below, {c['high']} above; binomial p = {c['binomial_p']:.2g}), {judgement}; a "
         f"Kolmogorov-Smirnov test of uniformity gives p = {c['ks_p']:.2g} (approximate: with "
         f"{len(results.OLD_SEEDS)} seeds the "

@@ -157,7 +157,7 @@ def headline_table(r: RunResult) -> Table:
 def spread_sentence(r: RunResult) -> Markdown:
     """Where the original's printed max and median errors fall among our seeds."""
     card = claims.judged([c for c in claims.claims_for(r.experiment.name) if c.single_draw])
-    parts = [f"{row.statement} at our {row.percentile:.0f}th percentile" for row in card.itertuples()]
+    parts = [f"{row.statement} at our {rules.ordinal(row.percentile)} percentile" for row in card.itertuples()]
     return Markdown(
         f"The original trained one seed; we train {len(r.runs)}. The figures show our seed {r.selected_seed} "
         "(our random stream differs from the original's, "

@@ -62,12 +62,19 @@ def percentile(sample: np.ndarray, value: float) -> float:
     return float(100 * ((sample < value).mean() + 0.5 * (sample == value).mean()))
 
 
+def ordinal(x: float) -> str:
+    """A percentile (or any count) rounded to a whole number and written as English does: 1st, 2nd, 3rd, 11th, 23rd."""
+    n = int(round(x))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def resolution(n: int) -> str:
     """What the SPREAD window is in sorted seeds, for n seeds (numpy's linear interpolation)."""
     lo, hi = (1 + (n - 1) * q / 100 for q in SPREAD)
     return (
-        f"with {n} seeds the {SPREAD[0]}th-{SPREAD[1]}th percentile window runs from position {lo:.2f} to {hi:.2f} "
-        f"of the {n} sorted values"
+        f"with {n} seeds the {ordinal(SPREAD[0])}-{ordinal(SPREAD[1])} percentile window runs from position "
+        f"{lo:.2f} to {hi:.2f} of the {n} sorted values"
     )
 
 
@@ -89,7 +96,7 @@ def within_seeds(x: np.ndarray, ours: float, published: float, precision: float)
     pct, s = percentile(x, published), _spread(x)
     return Judgement(
         verdict(SPREAD),
-        f"the published {published:.3g} lies at our {pct:.0f}th percentile "
+        f"the published {published:.3g} lies at our {ordinal(pct)} percentile "
         f"(our seeds' {SPREAD[0]}-{SPREAD[1]}% range {s['seeds_lo']:.3g} to {s['seeds_hi']:.3g}; our model {ours:.3g})",
         ours,
         **s,
