@@ -70,4 +70,4 @@ clean-cache:
 	rm -rf .cache/sca
 
 clean: clean-cache
-	rm -rf $(VENV) runs .pytest_cache _book _freeze
+	rm -rf $(VENV) runs .pytest_cache _book _freeze .quarto _provenance.yml
